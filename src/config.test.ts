@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { describeConfig, loadConfig } from './config.js';
+import { ConfigError } from './errors.js';
+
+describe('loadConfig', () => {
+  it('gives the documented defaults for an empty environment', () => {
+    const config = loadConfig({});
+    expect(config.PORT).toBe(8080);
+    expect(config.KAFKA_BROKERS).toEqual(['127.0.0.1:9092']);
+    expect(config.DATABASE_URL).toBe('postgres://telemetry@127.0.0.1:5433/telemetry');
+    expect(config.KAFKA_TOPIC_PARTITIONS).toBe(3);
+    expect(config.ENGINE).toBe('embedded');
+  });
+
+  it('parses lists, numbers and booleans', () => {
+    const config = loadConfig({ KAFKA_BROKERS: 'a:1, b:2', PORT: '9000', KAFKA_CREATE_TOPICS: 'false' });
+    expect(config.KAFKA_BROKERS).toEqual(['a:1', 'b:2']);
+    expect(config.PORT).toBe(9000);
+    expect(config.KAFKA_CREATE_TOPICS).toBe(false);
+  });
+
+  it('treats empty strings as unset', () => {
+    expect(loadConfig({ PORT: '' }).PORT).toBe(8080);
+  });
+
+  it('lists every invalid variable in one error', () => {
+    let error: unknown;
+    try {
+      loadConfig({ PORT: 'eighty', KAFKA_BROKERS: 'nohost', LOG_LEVEL: 'loud', DATABASE_URL: 'mysql://x' });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const variables = (error as ConfigError).problems.map((p) => p.variable).sort();
+    expect(variables).toEqual(['DATABASE_URL', 'KAFKA_BROKERS', 'LOG_LEVEL', 'PORT']);
+    expect((error as ConfigError).message).toContain('PORT');
+  });
+
+  it('documents every variable with a description', () => {
+    const table = describeConfig();
+    expect(table.length).toBeGreaterThan(10);
+    for (const row of table) expect(row.description, row.name).not.toBe('');
+  });
+});

@@ -1,0 +1,76 @@
+/**
+ * The application shell as a user runs it: a real process with the real Kafka and PostgreSQL, answering
+ * /health, creating the source topics, and shutting down cleanly on SIGTERM.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { describe, expect, it } from 'vitest';
+import { createAdmin, describePartitions } from '../src/bus/kafka-admin.js';
+import { databaseUrl } from './helpers/db.js';
+import { brokers } from './helpers/kafka.js';
+
+function startApp(env: Record<string, string>) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    env: {
+      PATH: process.env['PATH'] ?? '',
+      PORT: '0',
+      KAFKA_BROKERS: brokers().join(','),
+      DATABASE_URL: databaseUrl(),
+      INFRA_ENV_FILE: '/nonexistent',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: Record<string, unknown>[] = [];
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const listening = new Promise<number>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      try {
+        const entry = JSON.parse(line) as Record<string, unknown>;
+        lines.push(entry);
+        if (entry['msg'] === 'http_listening') resolve(entry['port'] as number);
+      } catch {
+        // not a log line
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`app exited with ${code}: ${stderr}`)));
+  });
+  listening.catch(() => undefined); // a test that expects the exit does not await this
+  return { child, lines, listening, stderr: () => stderr };
+}
+
+async function exitCode(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null) return child.exitCode;
+  const [code] = (await once(child, 'exit')) as [number | null];
+  return code;
+}
+
+describe('the application shell', () => {
+  it('serves /health, creates the source topics with equal partitions, and exits 0 on SIGTERM', async () => {
+    const app = startApp({ KAFKA_TOPIC_PARTITIONS: '3' });
+    const port = await app.listening;
+    const res = await fetch(`http://127.0.0.1:${port}/health`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: 'ok' });
+
+    const admin = createAdmin({ brokers: brokers(), clientId: 'shell-test' });
+    const partitions = await describePartitions(admin, ['device_location', 'device_status']);
+    await admin.close();
+    expect(partitions.get('device_location')).toBe(3);
+    expect(partitions.get('device_status')).toBe(3);
+
+    app.child.kill('SIGTERM');
+    expect(await exitCode(app.child)).toBe(0);
+    expect(app.lines.map((l) => l['msg'])).toContain('shutdown_finished');
+  });
+
+  it('refuses an invalid environment with one message naming every invalid variable', async () => {
+    const app = startApp({ PORT: 'eighty', KAFKA_BROKERS: 'no-port', LOG_LEVEL: 'loud' });
+    expect(await exitCode(app.child)).toBe(2);
+    for (const variable of ['PORT', 'KAFKA_BROKERS', 'LOG_LEVEL']) expect(app.stderr()).toContain(variable);
+  });
+});
