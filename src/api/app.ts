@@ -1,26 +1,20 @@
 /**
  * The HTTP API: an OpenAPIHono app built from the services it is given. Uses only Web-standard
  * Request/Response, so the same factory runs on any runtime; `main.ts` serves it with @hono/node-server.
+ *
+ * Route groups live in `routes/<group>/` and export a `register<Group>Routes(app, services)` function.
  */
-import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Services } from '../app.js';
+import { createErrorHandler, validationHook } from './errors.js';
+import { registerHealthRoutes } from './routes/health/health.routes.js';
 
-const HealthSchema = z.object({ status: z.literal('ok') }).openapi('Health');
+export type ApiServices = Services;
 
-const getHealth = createRoute({
-  method: 'get',
-  path: '/health',
-  operationId: 'getHealth',
-  summary: 'Liveness: the process is up and serving HTTP',
-  tags: ['operations'],
-  responses: {
-    200: { description: 'The process is alive', content: { 'application/json': { schema: HealthSchema } } },
-  },
-});
-
-export function createApi(_services: Pick<Services, 'logger' | 'readiness'>) {
-  const app = new OpenAPIHono();
-  app.openapi(getHealth, (c) => c.json({ status: 'ok' as const }, 200));
+export function createApi(services: ApiServices) {
+  const app = new OpenAPIHono({ defaultHook: validationHook });
+  app.onError(createErrorHandler(services.logger));
+  registerHealthRoutes(app, services);
   return app;
 }
 
