@@ -67,11 +67,11 @@ const log = (msg: string) => process.stderr.write(`[infra] ${msg}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function which(cmd: string): string | undefined {
-  const r = spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' });
+  const r = spawnSync('/bin/sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' });
   return r.status === 0 ? r.stdout.trim() : undefined;
 }
 
-function requireTool(cmd: string, install: string): string {
+export function requireTool(cmd: string, install: string): string {
   const found = which(cmd);
   if (!found) throw new InfraError(`'${cmd}' was not found on PATH. Install it with: ${install}`);
   return found;
@@ -304,10 +304,13 @@ export async function kafkaDown(s: InfraSettings): Promise<void> {
 
 const pgDir = (s: InfraSettings) => join(s.INFRA_DIR, 'postgres');
 
-function postgresBinDir(): string {
+/**
+ * Finds initdb/pg_ctl: on PATH first, else in Debian's versioned folders (`/usr/lib/postgresql/<v>/bin`,
+ * not on PATH), newest version first.
+ */
+export function postgresBinDir(base = '/usr/lib/postgresql'): string {
   const initdb = which('initdb');
   if (initdb && which('pg_ctl')) return dirname(initdb);
-  const base = '/usr/lib/postgresql';
   if (existsSync(base)) {
     const versions = readdirSync(base).filter((v) => existsSync(join(base, v, 'bin/initdb')));
     versions.sort((a, b) => Number(b) - Number(a));
@@ -323,7 +326,7 @@ const isRoot = () => process.getuid?.() === 0;
 
 /** PostgreSQL refuses to run as root; as root we run its binaries as the `postgres` system user. */
 function pgRun(bin: string, args: string[], opts: { stdio?: 'inherit' | 'ignore' } = {}) {
-  const cmd = isRoot() ? 'runuser' : bin;
+  const cmd = isRoot() ? (existsSync('/usr/sbin/runuser') ? '/usr/sbin/runuser' : 'runuser') : bin;
   const argv = isRoot() ? ['-u', 'postgres', '--', bin, ...args] : args;
   return spawnSync(cmd, argv, { encoding: 'utf8', stdio: opts.stdio === 'inherit' ? 'inherit' : 'pipe' });
 }
