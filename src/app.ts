@@ -4,11 +4,22 @@
  * (that is `main.ts`), so tests build the same application with their own configuration.
  */
 import type { Admin } from '@platformatic/kafka';
+import { createSseHeartbeat } from './api/sse.js';
 import { createAdmin, ensureTopics, type KafkaConnection, pingKafka } from './bus/kafka-admin.js';
 import type { Config } from './config.js';
 import { SOURCE_TOPICS, TOPICS } from './core/topics.js';
+import { type Broadcaster, createBroadcaster } from './live/broadcaster.js';
 import type { Logger } from './observability/logger.js';
+import { createProcessMetrics, type MetricsSource } from './observability/metrics.js';
+import { createStreamProcessorFromConfig } from './processor/processor-from-config.js';
+import type { SimulatorController } from './simulators/simulator-controller.js';
+import { createSimulatorFromConfig } from './simulators/simulator-from-config.js';
 import { createDatabase, pingDatabase, type Sql } from './sink/database.js';
+import { migrate } from './sink/migrate.js';
+import { createWarehouseSinkFromConfig } from './sink/warehouse-sink-from-config.js';
+import type { StreamLayer } from './stream-layer/stream-layer.js';
+import { createStreamLayerFromConfig } from './stream-layer/stream-layer-from-config.js';
+import { createWarehouseReader, type WarehouseReader } from './warehouse-reader/warehouse-reader.js';
 
 /** Anything long-lived: started once, stopped once, in the order the application gives. */
 export interface Component {
@@ -31,6 +42,16 @@ export interface Services {
   kafka: KafkaConnection;
   admin: Admin;
   readiness: ReadinessCheck[];
+  /** Device simulators controlled by `/simulate` (one run at a time). */
+  simulator: SimulatorController;
+  /** The engine's live outputs (embedded materialization or ksqlDB), read by `/stream/raw` and `/stream/latest`. */
+  streamLayer: StreamLayer;
+  /** Fans stream-layer changes out to SSE clients: one upstream feed per instance. */
+  broadcaster: Broadcaster;
+  /** Reads the warehouse tables for `/stream/postgresql/*`. */
+  warehouse: WarehouseReader;
+  /** Rendered by `/metrics`; each component adds its `MetricsSource` here. */
+  metrics: MetricsSource[];
 }
 
 export interface Application {
@@ -49,18 +70,45 @@ export function createApplication(config: Config, logger: Logger): Application {
   const kafka: KafkaConnection = { brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID };
   const sql = createDatabase({ url: config.DATABASE_URL, poolMax: config.DATABASE_POOL_MAX });
   const admin = createAdmin(kafka);
+  const streamLayer = createStreamLayerFromConfig(config, kafka, logger);
+  const broadcaster = createBroadcaster({ historySize: config.SSE_HISTORY_SIZE, maxClients: config.SSE_MAX_CLIENTS });
+  streamLayer.onChange((change) => broadcaster.publish(change));
   const services: Services = {
     config,
     logger,
     sql,
     kafka,
     admin,
+    simulator: createSimulatorFromConfig(config, kafka, logger),
+    streamLayer,
+    broadcaster,
+    warehouse: createWarehouseReader({ sql }),
+    metrics: [createProcessMetrics(), streamLayer, broadcaster],
     readiness: [
       { name: 'kafka', check: () => pingKafka(admin) },
       { name: 'postgresql', check: () => pingDatabase(sql) },
+      { name: 'engine', check: () => streamLayer.check() },
     ],
   };
   const components: Component[] = [];
+  // The embedded engine writes the warehouse itself; with ksqlDB, Kafka Connect does (connect/).
+  if (config.ENGINE === 'embedded' && config.SINK_ENABLED) {
+    const sink = createWarehouseSinkFromConfig(config, { sql, kafka, logger });
+    services.metrics.push(sink.metrics);
+    services.readiness.push(sink.readiness);
+    components.push(sink);
+  }
+  // The embedded engine: the ksqlDB statements of ksql/ as a Kafka consumer/producer (docs/processor.md).
+  if (config.ENGINE === 'embedded') {
+    const processor = createStreamProcessorFromConfig(config, kafka, logger);
+    services.metrics.push(processor);
+    services.readiness.push(processor.readiness);
+    components.push(processor);
+  }
+  // The stream layer reads the engine's outputs; the API serves it. Heartbeats keep idle SSE connections open.
+  components.push(streamLayer, createSseHeartbeat({ broadcaster, intervalMs: config.SSE_HEARTBEAT_MS }));
+  // Keep this after the processor and sink so a running simulation is flushed before they stop.
+  components.push({ name: 'simulator', start: async () => {}, stop: () => services.simulator.close() });
   const started: Component[] = [];
 
   return {
@@ -70,6 +118,8 @@ export function createApplication(config: Config, logger: Logger): Application {
         const created = await ensureTopics(admin, pipelineTopics(config));
         if (created.length > 0) logger.info({ topics: created }, 'topics_created');
       }
+      // Both engines need the warehouse tables (the Connect sinks do not create them); serialized across instances.
+      if (config.DATABASE_MIGRATE) await migrate(sql, { logger });
       for (const component of components) {
         await component.start();
         started.push(component);

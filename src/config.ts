@@ -39,6 +39,14 @@ export const EnvSchema = z.object({
   BODY_LIMIT_BYTES: int(1024, 10_485_760).default(65_536).describe('Largest accepted request body'),
   SSE_HEARTBEAT_MS: int(1000, 300_000).default(15_000).describe('Interval of SSE heartbeat comments'),
   SSE_MAX_CLIENTS: int(1, 100_000).default(20_000).describe('Concurrent SSE connections per instance'),
+  // HTTP API: stream layer and live events (issue 6)
+  SSE_HISTORY_SIZE: int(1, 1_000_000)
+    .default(10_000)
+    .describe('Changes kept per instance so SSE clients can resume with Last-Event-ID'),
+  STREAM_WINDOWS_PER_DEVICE: int(1, 100_000)
+    .default(1000)
+    .describe('2-second windows the embedded stream layer keeps in memory per device'),
+  KSQLDB_QUERY_TIMEOUT_MS: int(100, 300_000).default(5000).describe('Bound on one ksqlDB pull query (ENGINE=ksqldb)'),
 
   // Engine
   ENGINE: z
@@ -64,6 +72,69 @@ export const EnvSchema = z.object({
     .describe('PostgreSQL connection URL (standard PG* variables fill what it omits)'),
   DATABASE_POOL_MAX: int(1, 200).default(10).describe('Largest PostgreSQL connection pool'),
   DATABASE_MIGRATE: bool.default(true).describe('Apply pending migrations at start-up'),
+
+  // Warehouse sink (ENGINE=embedded; docs/warehouse.md)
+  SINK_ENABLED: bool.default(true).describe('Run the embedded warehouse sink when ENGINE=embedded'),
+  SINK_GROUP_ID: z.string().min(1).default('telemetry-warehouse-sink').describe('Consumer group of the sink'),
+  SINK_BATCH_SIZE: int(1, 100_000).default(5000).describe('Most output records per database transaction'),
+  SINK_FLUSH_INTERVAL_MS: int(0, 60_000).default(100).describe('How long a partial batch waits for more records'),
+  SINK_RETRY_INITIAL_MS: int(1, 60_000).default(100).describe('First backoff after a failed write'),
+  SINK_RETRY_MAX_MS: int(1, 300_000).default(5000).describe('Largest backoff between write retries'),
+  SINK_BUFFER_RECORDS: int(16, 1_000_000)
+    .default(2048)
+    .describe('Records the consumer may buffer while the sink is paused (bounds memory during outages)'),
+
+  // Embedded stream processor (ENGINE=embedded; docs/processor.md)
+  PROCESSOR_GROUP_ID: z
+    .string()
+    .min(1)
+    .default('telemetry-processor')
+    .describe('Consumer group of the processor instances (they split the source partitions)'),
+  PROCESSOR_GRACE_MS: int(0, 86_398_000)
+    .default(120_000)
+    .describe(
+      'Window grace: rows for a window that ended more than this before stream time are dropped, and join state ' +
+        'is kept this long + 2 s. ksqlDB defaults to 24 h; only records later than this differ. Bounds memory',
+    ),
+  PROCESSOR_EMIT_MODE: z
+    .enum(['coalesce', 'every-update'])
+    .default('coalesce')
+    .describe('coalesce: last update per window/device per flush (like ksqlDB record cache); every-update: all'),
+  PROCESSOR_FLUSH_INTERVAL_MS: int(10, 60_000)
+    .default(1000)
+    .describe('Output flush and checkpoint interval (ksqlDB commits every 2000 ms)'),
+  PROCESSOR_IDLE_WAIT_MS: int(0, 60_000)
+    .default(500)
+    .describe('How long the event-time merge waits for a silent source topic before running ahead on the other'),
+  PROCESSOR_CHECKPOINT_TOPIC: z
+    .string()
+    .min(1)
+    .default('telemetry_processor_checkpoints')
+    .describe('Compacted topic holding the restart checkpoints per group and partition'),
+
+  // Simulators (POST /simulate defaults and limits; docs/simulators.md)
+  SIMULATOR_DEVICE_COUNT: int(1, 100_000).default(3).describe('Devices of a run that names none (dev-1..dev-N)'),
+  SIMULATOR_LOCATION_INTERVAL_MS: int(1, 3_600_000).default(2000).describe('Default per-device location period'),
+  SIMULATOR_STATUS_INTERVAL_MS: int(1, 3_600_000).default(500).describe('Default per-device status period'),
+  SIMULATOR_SIGMA: z.coerce
+    .number()
+    .gt(0)
+    .max(1)
+    .default(0.001)
+    .describe('Default Brownian σ in degrees per √second (≈0.017 % of fixes leave lat 8–10/lon 106–108 in a day)'),
+  SIMULATOR_MAX_DEVICES: int(1, 100_000).default(1000).describe('Most devices a run may simulate (else 422)'),
+  SIMULATOR_MAX_EVENTS_PER_SECOND: int(1, 10_000_000)
+    .default(20_000)
+    .describe('Most aggregate events per second a run may request (else 422)'),
+  SIMULATOR_BATCH_SIZE: int(1, 100_000).default(5000).describe('Most records per produce request'),
+  SIMULATOR_LINGER_MS: int(0, 10_000).default(5).describe('How long a partial batch waits before it is sent'),
+  SIMULATOR_BUFFER_EVENTS: int(1, 10_000_000)
+    .default(50_000)
+    .describe('Bound on events queued for Kafka; ticks beyond it are skipped and counted'),
+  SIMULATOR_COMPRESSION: z.enum(['lz4', 'snappy', 'gzip', 'none']).default('lz4').describe('Producer compression'),
+  SIMULATOR_STOP_TIMEOUT_MS: int(100, 300_000)
+    .default(10_000)
+    .describe('Bound on the flush when a run stops; unsent events are then reported as abandoned'),
 });
 
 export type Env = z.input<typeof EnvSchema>;

@@ -7,14 +7,26 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Services } from '../app.js';
 import { createErrorHandler, validationHook } from './errors.js';
+import { installHttpGuards } from './middleware/http-guards.js';
+import { createHttpMetrics } from './middleware/http-metrics.js';
 import { registerHealthRoutes } from './routes/health/health.routes.js';
+import { registerLiveRoutes } from './routes/live/live.index.js';
+import { registerOperationsRoutes } from './routes/operations/operations.index.js';
+import { registerSimulateRoutes } from './routes/simulate/simulate.routes.js';
+import { registerStreamRoutes } from './routes/stream/stream.index.js';
 
 export type ApiServices = Services;
 
 export function createApi(services: ApiServices) {
   const app = new OpenAPIHono({ defaultHook: validationHook });
   app.onError(createErrorHandler(services.logger));
+  const httpMetrics = createHttpMetrics();
+  installHttpGuards(app, services.config, httpMetrics.middleware);
   registerHealthRoutes(app, services);
+  registerStreamRoutes(app, services);
+  registerLiveRoutes(app, services);
+  registerOperationsRoutes(app, services, [httpMetrics]);
+  registerSimulateRoutes(app, services);
   return app;
 }
 

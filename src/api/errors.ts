@@ -112,7 +112,13 @@ export function createErrorHandler(logger: Logger): ErrorHandler {
     }
     if (err instanceof HTTPException) {
       const code: ApiErrorCode =
-        err.status === 413 ? 'PAYLOAD_TOO_LARGE' : err.status === 401 ? 'UNAUTHORIZED' : 'BAD_REQUEST';
+        err.status === 413
+          ? 'PAYLOAD_TOO_LARGE'
+          : err.status === 401
+            ? 'UNAUTHORIZED'
+            : err.status === 504
+              ? 'TIMEOUT'
+              : 'BAD_REQUEST';
       return errorResponse(c, new ApiError(code, err.message || 'bad request'));
     }
     logger.error({ err, path: c.req.path, method: c.req.method }, 'request_crashed');

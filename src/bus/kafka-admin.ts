@@ -54,14 +54,7 @@ export async function ensureTopics(admin: Admin, specs: TopicSpec[]): Promise<st
   for (const spec of specs) {
     const have = before.get(spec.name);
     if (have !== undefined) {
-      if (have !== spec.partitions) {
-        throw new AppError(
-          'TLM_TOPIC_MISMATCH',
-          `topic ${spec.name} has ${have} partitions, expected ${spec.partitions}; ` +
-            'the source topics must have equal partition counts',
-          { details: { topic: spec.name, have, expected: spec.partitions } },
-        );
-      }
+      checkPartitions(spec, have);
       continue;
     }
     try {
@@ -74,9 +67,31 @@ export async function ensureTopics(admin: Admin, specs: TopicSpec[]): Promise<st
       created.push(spec.name);
     } catch (err) {
       if (!isTopicExists(err)) throw err;
+      // Created meanwhile (another instance, or metadata that lagged behind the listing): check it all the same.
+      checkPartitions(spec, await waitForPartitions(admin, spec.name));
     }
   }
   return created;
+}
+
+function checkPartitions(spec: TopicSpec, have: number): void {
+  if (have === spec.partitions) return;
+  throw new AppError(
+    'TLM_TOPIC_MISMATCH',
+    `topic ${spec.name} has ${have} partitions, expected ${spec.partitions}; ` +
+      'the source topics must have equal partition counts',
+    { details: { topic: spec.name, have, expected: spec.partitions } },
+  );
+}
+
+/** A topic that "already exists" may not be in the metadata yet; poll briefly for its partition count. */
+async function waitForPartitions(admin: Admin, topic: string): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const count = (await describePartitions(admin, [topic])).get(topic);
+    if (count !== undefined) return count;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new UnavailableError('kafka', `topic ${topic} exists but its metadata never appeared`);
 }
 
 /** The client reports per-topic failures as a `ResponseError` (an AggregateError) of `ProtocolError`s. */

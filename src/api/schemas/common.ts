@@ -1,0 +1,107 @@
+/**
+ * Shared OpenAPI schemas: the two row shapes (from the contract in `core/results.ts`) and query parameters.
+ */
+import { z } from '@hono/zod-openapi';
+import { DeviceLatestSchema, WindowAggregateSchema } from '../../core/results.js';
+import { DEVICE_ID_PATTERN } from '../../stream-layer/stream-layer.js';
+
+// Rebuilt from the contract's shapes with this module's `z`: the contract's schemas may be created before
+// @hono/zod-openapi extends zod, so they cannot be relied on to carry `.openapi()` themselves.
+export const WindowAggregateRow = z.object(WindowAggregateSchema.shape).openapi('WindowAggregate', {
+  example: {
+    id: 'dev-1_1772288702000_1772288704000',
+    device_id: 'dev-1',
+    window_start: 1772288702000,
+    window_end: 1772288704000,
+    latitude: 9.0012,
+    longitude: 106.9987,
+    distance: 0.18,
+    event_ts: 1772288703500,
+    event_count: 1,
+    avg_temp: 24.7,
+    avg_sound: 41.2,
+    avg_alt: 1520.4,
+  },
+});
+export const DeviceLatestRow = z.object(DeviceLatestSchema.shape).openapi('DeviceLatest', {
+  example: {
+    device_id: 'dev-1',
+    latitude: 9.0012,
+    longitude: 106.9987,
+    distance: 0.18,
+    event_ts: 1772288703500,
+    temperature: 24.7,
+    sound: 41.2,
+    altitude: 1520.4,
+  },
+});
+
+const deviceIdMessage = 'expected a device id: a letter or digit, then letters, digits, _ . : - (at most 128)';
+
+export const DeviceIdSchema = z.string().regex(DEVICE_ID_PATTERN, deviceIdMessage);
+
+export const deviceIdParam = DeviceIdSchema.default('dev-1').openapi({
+  param: { name: 'device_id', in: 'query' },
+  description: 'Device id',
+  example: 'dev-1',
+});
+
+export const limitParam = z.coerce
+  .number()
+  .int()
+  .min(1)
+  .max(1000)
+  .default(10)
+  .openapi({
+    param: { name: 'limit', in: 'query' },
+    type: 'integer',
+    minimum: 1,
+    maximum: 1000,
+    default: 10,
+    description: 'Number of windows to return, newest first (1–1000)',
+    example: 10,
+  });
+
+/** Repeated `device_id` filter for live streams; absent means every device. */
+export const deviceFilterParam = z
+  .preprocess((v) => (v === undefined || Array.isArray(v) ? v : [v]), z.array(DeviceIdSchema).max(1000))
+  .optional()
+  .openapi({
+    param: { name: 'device_id', in: 'query', style: 'form', explode: true },
+    type: 'array',
+    items: { type: 'string', pattern: DEVICE_ID_PATTERN.source },
+    description: 'Only these devices (repeat the parameter for several); every device when absent',
+    example: ['dev-1', 'dev-2'],
+  });
+
+/** Epoch milliseconds or an ISO 8601 timestamp; `undefined` when it is neither. */
+export function parseTimeParam(value: string): number | undefined {
+  if (/^\d{1,16}$/.test(value)) return Number(value);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(value)) return undefined;
+  const ms = Date.parse(value);
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+const timeParam = (name: 'from' | 'to', description: string) =>
+  z
+    .string()
+    .refine((v) => parseTimeParam(v) !== undefined, 'expected epoch milliseconds or an ISO 8601 timestamp')
+    .optional()
+    .openapi({
+      param: { name, in: 'query' },
+      description,
+      example: name === 'from' ? '2026-02-28T12:00:00Z' : '1772288704000',
+    });
+
+export const fromParam = timeParam('from', 'Only windows starting at or after this time (epoch ms or ISO 8601)');
+export const toParam = timeParam('to', 'Only windows starting before this time (epoch ms or ISO 8601)');
+
+export const cursorParam = z
+  .string()
+  .min(1)
+  .max(512)
+  .optional()
+  .openapi({
+    param: { name: 'cursor', in: 'query' },
+    description: 'Opaque position from the previous page (`X-Next-Cursor` header or the `Link` rel="next" URL)',
+  });

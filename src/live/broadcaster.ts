@@ -1,0 +1,281 @@
+/**
+ * Fan-out of stream-layer changes to live (SSE) clients, from one upstream feed per instance.
+ *
+ * Guarantees:
+ * - Every change gets the next sequence number of this broadcaster; event ids are `<epoch>-<seq>`, where the
+ *   epoch is random per broadcaster, so an id from another instance or an earlier process is never mistaken
+ *   for a position here.
+ * - A new client gets a snapshot (the current state, filtered) and then every later change.
+ * - A client resuming with `Last-Event-ID` gets exactly the changes after that id (no gap, no duplicate) when
+ *   they are all still in the bounded history; otherwise a fresh snapshot.
+ * - Slow clients never block others: each client holds at most one pending change per device for latest state,
+ *   and per (device, window) for window aggregates (latest wins; a replaced change is counted as coalesced).
+ *   Window revisions of different windows are all kept, up to `maxPendingPerClient`; beyond that the oldest
+ *   pending change is dropped (counted), so a client's memory stays bounded.
+ *
+ * Pure: no timers or I/O. The SSE layer pulls frames with `take()` when its socket can take more and calls
+ * `heartbeat()` on its own schedule.
+ */
+import { randomBytes } from 'node:crypto';
+import type { DeviceLatest, WindowAggregate } from '../core/results.js';
+import type { MetricSample } from '../observability/metrics.js';
+import type { StreamChange } from '../stream-layer/stream-layer.js';
+
+export type LiveChannel = 'latest' | 'window';
+
+export interface LiveEvent {
+  seq: number;
+  id: string;
+  channel: LiveChannel;
+  deviceId: string;
+  data: DeviceLatest | WindowAggregate;
+}
+
+export type Frame =
+  | { type: 'snapshot'; id: string; channel: LiveChannel; rows: (DeviceLatest | WindowAggregate)[] }
+  | { type: 'event'; event: LiveEvent }
+  | { type: 'heartbeat' };
+
+export interface SubscribeOptions {
+  channel: LiveChannel;
+  /** Only these devices; all when absent or empty. */
+  devices?: ReadonlySet<string>;
+  /** The `Last-Event-ID` header, when the client reconnects. */
+  lastEventId?: string | null;
+  /** Called when frames become available after `take()` returned none. Must not throw. */
+  onReadable: () => void;
+}
+
+export interface Subscriber {
+  /** How this subscription started: a snapshot, or a resume from `Last-Event-ID`. */
+  readonly resumed: boolean;
+  /** Frames ready to send, oldest first; empties the client's queue. */
+  take(): Frame[];
+  close(): void;
+}
+
+export interface BroadcasterOptions {
+  /** Events kept for `Last-Event-ID` resume. @default 10000 */
+  historySize?: number;
+  /** Largest number of concurrent subscribers. @default 20000 */
+  maxClients?: number;
+  /** Largest number of changes waiting for one client. @default 1000 */
+  maxPendingPerClient?: number;
+}
+
+export interface Broadcaster {
+  publish(change: StreamChange): void;
+  /** `undefined` when `maxClients` subscribers are already connected. */
+  subscribe(options: SubscribeOptions): Subscriber | undefined;
+  heartbeat(): void;
+  clients(): number;
+  metrics(): MetricSample[];
+}
+
+const WINDOWS_REMEMBERED = 64;
+
+interface Client {
+  channel: LiveChannel;
+  devices: ReadonlySet<string> | undefined;
+  queue: Frame[];
+  pending: Map<string, LiveEvent>;
+  heartbeat: boolean;
+  onReadable: () => void;
+}
+
+export function createBroadcaster(options: BroadcasterOptions = {}): Broadcaster {
+  const historySize = options.historySize ?? 10_000;
+  const maxClients = options.maxClients ?? 20_000;
+  const maxPending = options.maxPendingPerClient ?? 1000;
+  const epoch = randomBytes(4).toString('hex');
+  const latest = new Map<string, DeviceLatest>();
+  const newestWindow = new Map<string, WindowAggregate>();
+  const latestJson = new Map<string, string>();
+  const windowJson = new Map<string, Map<number, string>>();
+  const history: (LiveEvent | undefined)[] = new Array(historySize);
+  let historyCount = 0;
+  let seq = 0;
+  const clients = new Set<Client>();
+  const counters = {
+    published: 0,
+    unchanged: 0,
+    delivered: 0,
+    coalesced: 0,
+    dropped: 0,
+    snapshots: 0,
+    resumes: 0,
+    rejected: 0,
+  };
+
+  const idOf = (n: number) => `${epoch}-${n}`;
+  const wants = (client: Client, channel: LiveChannel, deviceId: string) =>
+    client.channel === channel && (!client.devices || client.devices.has(deviceId));
+
+  function isEmpty(client: Client) {
+    return client.queue.length === 0 && client.pending.size === 0 && !client.heartbeat;
+  }
+
+  function snapshot(channel: LiveChannel, devices: ReadonlySet<string> | undefined): Frame {
+    const source = channel === 'latest' ? latest : newestWindow;
+    const rows = [...source.entries()]
+      .filter(([deviceId]) => !devices || devices.has(deviceId))
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([, row]) => row);
+    counters.snapshots++;
+    return { type: 'snapshot', id: idOf(seq), channel, rows };
+  }
+
+  /** The events after `lastEventId` for this client, or undefined when that position is unknown. */
+  function replay(lastEventId: string, client: Client): Frame[] | undefined {
+    const match = /^([0-9a-f]+)-(\d+)$/.exec(lastEventId);
+    if (!match || match[1] !== epoch) return undefined;
+    const after = Number(match[2]);
+    const oldest = seq - historyCount + 1;
+    if (!Number.isSafeInteger(after) || after > seq || after < oldest - 1) return undefined;
+    const frames: Frame[] = [];
+    for (let n = after + 1; n <= seq; n++) {
+      const event = history[n % historySize];
+      if (event && wants(client, event.channel, event.deviceId)) frames.push({ type: 'event', event });
+    }
+    return frames;
+  }
+
+  return {
+    publish(change) {
+      if (change.row === null) {
+        // A deleted device leaves the snapshot; live clients keep its last state (SSE has no removal event).
+        latest.delete(change.deviceId);
+        latestJson.delete(change.deviceId);
+        return;
+      }
+      const channel: LiveChannel = change.kind === 'latest' ? 'latest' : 'window';
+      const json = JSON.stringify(change.row);
+      // A replayed feed (ksqlDB push query restart) repeats rows; identical rows are not changes.
+      if (change.kind === 'latest') {
+        if (latestJson.get(change.deviceId) === json) {
+          counters.unchanged++;
+          return;
+        }
+        latestJson.set(change.deviceId, json);
+        latest.set(change.deviceId, change.row);
+      } else {
+        let seen = windowJson.get(change.deviceId);
+        if (!seen) {
+          seen = new Map();
+          windowJson.set(change.deviceId, seen);
+        }
+        if (seen.get(change.row.window_start) === json) {
+          counters.unchanged++;
+          return;
+        }
+        seen.set(change.row.window_start, json);
+        // Bounded: only the most recently touched windows of each device are remembered for deduplication.
+        if (seen.size > WINDOWS_REMEMBERED) seen.delete(seen.keys().next().value as number);
+        const current = newestWindow.get(change.deviceId);
+        if (!current || current.window_start <= change.row.window_start) newestWindow.set(change.deviceId, change.row);
+      }
+      seq++;
+      counters.published++;
+      const event: LiveEvent = { seq, id: idOf(seq), channel, deviceId: change.deviceId, data: change.row };
+      history[seq % historySize] = event;
+      if (historyCount < historySize) historyCount++;
+      // Latest state supersedes per device; a window revision supersedes only the same window.
+      const pendingKey = change.kind === 'latest' ? change.deviceId : `${change.deviceId}/${change.row.window_start}`;
+      for (const client of clients) {
+        if (!wants(client, channel, change.deviceId)) continue;
+        const wasEmpty = isEmpty(client);
+        if (client.pending.has(pendingKey)) counters.coalesced++;
+        // Delete first so the map's insertion order stays the order of the newest events.
+        client.pending.delete(pendingKey);
+        client.pending.set(pendingKey, event);
+        if (client.pending.size > maxPending) {
+          client.pending.delete(client.pending.keys().next().value as string);
+          counters.dropped++;
+        }
+        if (wasEmpty) client.onReadable();
+      }
+    },
+    subscribe({ channel, devices, lastEventId, onReadable }) {
+      if (clients.size >= maxClients) {
+        counters.rejected++;
+        return undefined;
+      }
+      const client: Client = {
+        channel,
+        devices: devices && devices.size > 0 ? devices : undefined,
+        queue: [],
+        pending: new Map(),
+        heartbeat: false,
+        onReadable,
+      };
+      const replayed = lastEventId ? replay(lastEventId, client) : undefined;
+      if (replayed) {
+        counters.resumes++;
+        client.queue.push(...replayed);
+      } else {
+        client.queue.push(snapshot(channel, client.devices));
+      }
+      clients.add(client);
+      return {
+        resumed: replayed !== undefined,
+        take() {
+          const frames = client.queue;
+          client.queue = [];
+          for (const event of client.pending.values()) frames.push({ type: 'event', event });
+          counters.delivered += client.pending.size;
+          client.pending.clear();
+          if (client.heartbeat) {
+            frames.push({ type: 'heartbeat' });
+            client.heartbeat = false;
+          }
+          return frames;
+        },
+        close() {
+          clients.delete(client);
+        },
+      };
+    },
+    heartbeat() {
+      for (const client of clients) {
+        const wasEmpty = isEmpty(client);
+        client.heartbeat = true;
+        if (wasEmpty) client.onReadable();
+      }
+    },
+    clients: () => clients.size,
+    metrics(): MetricSample[] {
+      const samples: [string, string, 'counter' | 'gauge', number][] = [
+        ['sse_clients', 'Connected SSE clients', 'gauge', clients.size],
+        ['sse_events_published_total', 'Changes fanned out to SSE clients', 'counter', counters.published],
+        [
+          'sse_events_unchanged_total',
+          'Feed rows identical to the state already held (not sent)',
+          'counter',
+          counters.unchanged,
+        ],
+        ['sse_events_delivered_total', 'Change events handed to SSE client sockets', 'counter', counters.delivered],
+        [
+          'sse_events_coalesced_total',
+          'Changes replaced by a newer one for the same device before a slow client took them',
+          'counter',
+          counters.coalesced,
+        ],
+        [
+          'sse_events_dropped_total',
+          'Pending changes dropped because a slow client had maxPendingPerClient waiting',
+          'counter',
+          counters.dropped,
+        ],
+        ['sse_snapshots_total', 'Snapshots sent to new or non-resumable SSE clients', 'counter', counters.snapshots],
+        ['sse_resumes_total', 'SSE clients resumed from Last-Event-ID without a snapshot', 'counter', counters.resumes],
+        [
+          'sse_clients_rejected_total',
+          'SSE connections refused because SSE_MAX_CLIENTS was reached',
+          'counter',
+          counters.rejected,
+        ],
+      ];
+      return samples.map(([name, help, type, value]) => ({ name, help, type, value }));
+    },
+  };
+}

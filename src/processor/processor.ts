@@ -1,0 +1,443 @@
+/**
+ * The embedded stream processor: the specification's ksqlDB statements (`ksql/`) as a Kafka consumer/producer.
+ *
+ * Guarantees and assumptions:
+ * - Sources are keyed by device id and have equal partition counts; partition `p` of both topics is owned by
+ *   one instance (`copartitionedAssigner`), and several instances share partitions through the consumer group.
+ * - Within a partition the two topics are merged in event-time order with a bounded wait (`task.ts`), so
+ *   results do not depend on delivery interleaving as long as both sides arrive within the wait.
+ * - Outputs are flushed every `flushIntervalMs`; after the broker acknowledges them a checkpoint per partition
+ *   is written (`checkpoint.ts`). On start and on every rebalance, state is rebuilt by replaying from the
+ *   checkpoint's low-water offsets (silently up to where the checkpoint ended) and the per-device table is
+ *   re-read from its output topic. Outputs between the last checkpoint and a crash are written again with the
+ *   same keys and values, so keyed consumers (the sink, the live view) end in the same state: at-least-once
+ *   delivery, exactly-once final state. JOIN_EVENTS, a stream, may then contain duplicate rows.
+ * - Malformed source records are skipped, counted and written to the dead-letter topic with the reason in the
+ *   `reason` header; processing never stops on bad input. Broker errors are logged and retried with backoff.
+ */
+import { Admin, Consumer, Producer } from '@platformatic/kafka';
+import type { Component, ReadinessCheck } from '../app.js';
+import { describePartitions, ensureTopics } from '../bus/kafka-admin.js';
+import type { Side } from '../core/topology.js';
+import { AppError } from '../errors.js';
+import type { Logger } from '../observability/logger.js';
+import type { MetricSample, MetricsSource } from '../observability/metrics.js';
+import { copartitionedAssigner } from './assigner.js';
+import {
+  type Checkpoint,
+  checkpointKey,
+  decodeCheckpoint,
+  encodeCheckpoint,
+  streamTimeFromJson,
+  streamTimeOrNull,
+} from './checkpoint.js';
+import { type Clock, systemClock } from './clock.js';
+import { type EmitMode, type Message, OutputBuffer } from './emitter.js';
+import { type FetchLimits, fetchPartitions, partitionBounds, readWholePartition } from './fetcher.js';
+import { PartitionTask } from './task.js';
+
+export interface ProcessorTopics {
+  location: string;
+  status: string;
+  joinEvents: string;
+  per2s: string;
+  perDevice: string;
+  deadLetters: string;
+  checkpoints: string;
+}
+
+export interface StreamProcessorOptions {
+  brokers: string[];
+  clientId: string;
+  groupId: string;
+  topics: ProcessorTopics;
+  logger: Logger;
+  /** Window grace; the join keeps records for grace + 2 s. */
+  graceMs: number;
+  /** Overrides `graceMs + 2000` for the join (ksqlDB-exact runs pass 24 h). */
+  joinRetentionMs?: number;
+  emitMode: EmitMode;
+  flushIntervalMs: number;
+  /** How long the merge waits for an idle side before running ahead on the other. */
+  idleWaitMs: number;
+  /** @default 30_000 — wait for a side whose broker log is known to hold more records. */
+  lagWaitMs?: number;
+  /** Partitions for topics this processor creates when the sources do not exist yet. @default 3 */
+  partitions?: number;
+  replicas?: number;
+  createTopics?: boolean;
+  sessionTimeoutMs?: number;
+  heartbeatIntervalMs?: number;
+  fetch?: Partial<FetchLimits>;
+  /** Stop fetching a partition while this many of its records wait in memory. @default 20_000 */
+  maxQueuedPerPartition?: number;
+  /** Flush early once this many output records are buffered. @default 20_000 */
+  maxPendingOutputs?: number;
+  clock?: Clock;
+}
+
+export interface StreamProcessor extends Component, MetricsSource {
+  readonly readiness: ReadinessCheck;
+  /** Partitions currently owned. */
+  assignedPartitions(): number[];
+  /** Counters since start (also exposed as metrics). */
+  stats(): ProcessorStats;
+}
+
+export interface ProcessorStats {
+  recordsIn: number;
+  joinRows: number;
+  deadLetters: number;
+  lateRowsDropped: number;
+  lag: number;
+  flushes: number;
+}
+
+const SIDES: Side[] = ['location', 'status'];
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export function createStreamProcessor(options: StreamProcessorOptions): StreamProcessor {
+  const { topics, logger, groupId } = options;
+  const clock = options.clock ?? systemClock;
+  const log = logger.child({ component: 'processor', groupId });
+  const limits: FetchLimits = {
+    maxWaitMs: 100,
+    maxBytes: 16 * 1024 * 1024,
+    partitionMaxBytes: 2 * 1024 * 1024,
+    ...options.fetch,
+  };
+  const topologyOptions = {
+    windowGraceMs: options.graceMs,
+    joinRetentionMs: options.joinRetentionMs ?? options.graceMs + 2000,
+  };
+  const maxQueued = options.maxQueuedPerPartition ?? 20_000;
+  const maxPending = options.maxPendingOutputs ?? 20_000;
+  const lagWaitMs = options.lagWaitMs ?? 30_000;
+  const output = new OutputBuffer(options.emitMode, topics);
+  const base = { clientId: options.clientId, bootstrapBrokers: options.brokers };
+  const admin = new Admin({ ...base, clientId: `${options.clientId}-processor-admin` });
+  // Idempotent so that a retried send cannot duplicate JOIN_EVENTS rows or reorder table updates.
+  const producer = new Producer({ ...base, clientId: `${options.clientId}-processor`, idempotent: true });
+  const consumer = new Consumer({
+    ...base,
+    clientId: `${options.clientId}-processor`,
+    groupId,
+    sessionTimeout: options.sessionTimeoutMs ?? 10_000,
+    heartbeatInterval: options.heartbeatIntervalMs ?? 1000,
+    rebalanceTimeout: options.sessionTimeoutMs ?? 10_000,
+  });
+  // Data goes through a second client that never joins the group: the group member's connection carries
+  // JoinGroup requests that block for a whole rebalance, and fetches queued behind them would stall.
+  const fetcher = new Consumer({
+    ...base,
+    clientId: `${options.clientId}-processor-fetch`,
+    groupId: `${groupId}-fetch`,
+  });
+
+  let tasks = new Map<number, PartitionTask>();
+  let generation = -1;
+  let running = false;
+  let ready = false;
+  let loop: Promise<void> | undefined;
+  let nextFlushAt = 0;
+  let lastError: unknown;
+  const retired = { recordsIn: 0, joinRows: 0, deadLetters: 0, lateRowsDropped: 0 };
+  let flushes = 0;
+
+  const newTask = (partition: number) =>
+    new PartitionTask({
+      partition,
+      topology: topologyOptions,
+      output: output.forPartition(partition),
+      deadLetter: (side, p, record, reason) => {
+        output.deadLetter(side === 'location' ? topics.location : topics.status, side, p, record, reason);
+        log.warn({ side, partition: p, offset: record.offset, reason }, 'record_dead_lettered');
+      },
+    });
+
+  async function createTopics(): Promise<void> {
+    const sources = await describePartitions(admin, [topics.location, topics.status]);
+    const counts = new Set(sources.values());
+    if (counts.size > 1) {
+      throw new AppError(
+        'TLM_TOPIC_MISMATCH',
+        `${topics.location} and ${topics.status} have different partition counts`,
+        {
+          details: Object.fromEntries(sources),
+        },
+      );
+    }
+    const partitions = [...counts][0] ?? options.partitions ?? 3;
+    const replicas = options.replicas ?? 1;
+    const spec = (name: string, configs?: Record<string, string>) => ({
+      name,
+      partitions,
+      replicas,
+      ...(configs ? { configs } : {}),
+    });
+    await ensureTopics(admin, [
+      spec(topics.location),
+      spec(topics.status),
+      spec(topics.joinEvents),
+      spec(topics.per2s),
+      spec(topics.perDevice, { 'cleanup.policy': 'compact' }),
+      spec(topics.deadLetters),
+      {
+        name: topics.checkpoints,
+        partitions: 1,
+        replicas,
+        configs: { 'cleanup.policy': 'compact', 'segment.ms': '600000' },
+      },
+    ]);
+  }
+
+  function checkpointOf(task: PartitionTask): Message {
+    const topology = task.topology;
+    topology.prune();
+    const point = topology.replayPoint();
+    const checkpoint: Checkpoint = {
+      version: 1,
+      partition: task.partition,
+      low: { location: point.location ?? task.processed.location, status: point.status ?? task.processed.status },
+      high: { ...task.processed },
+      joinStreamTime: streamTimeOrNull(point.joinStreamTime),
+      aggStreamTime: streamTimeOrNull(point.aggStreamTime),
+      closedAtAggStreamTime: streamTimeOrNull(topology.aggStreamTime),
+    };
+    return {
+      topic: topics.checkpoints,
+      partition: 0,
+      key: Buffer.from(checkpointKey(groupId, topics.location, task.partition)),
+      value: encodeCheckpoint(checkpoint),
+    };
+  }
+
+  async function send(messages: Message[]): Promise<void> {
+    for (let i = 0; i < messages.length; i += 5000) {
+      await producer.send({ messages: messages.slice(i, i + 5000) });
+    }
+  }
+
+  /** Writes buffered outputs, then (once they are acknowledged) the checkpoints that cover them. */
+  async function flush(): Promise<void> {
+    const messages = output.drain();
+    const checkpoints = [...tasks.values()].filter((t) => !t.topology.replaying).map(checkpointOf);
+    nextFlushAt = clock.now() + options.flushIntervalMs;
+    await send(messages);
+    await send(checkpoints);
+    flushes++;
+  }
+
+  function retire(): void {
+    for (const task of tasks.values()) {
+      retired.recordsIn += task.topology.counters.recordsProcessed;
+      retired.joinRows += task.topology.counters.joinRows;
+      retired.deadLetters += task.deadLettered;
+      retired.lateRowsDropped += task.topology.counters.lateRowsDropped;
+    }
+  }
+
+  /** Drops all state and rebuilds it for the current assignment from checkpoints and the per-device topic. */
+  async function reset(): Promise<void> {
+    const targetGeneration = consumer.generationId;
+    if (tasks.size > 0) await flush().catch((err: unknown) => log.warn({ err }, 'flush_before_rebalance_failed'));
+    retire();
+    tasks = new Map();
+    output.clear();
+    const assignment = consumer.assignments ?? [];
+    const partitionsOf = (topic: string) => assignment.find((a) => a.topic === topic)?.partitions ?? [];
+    const partitions = partitionsOf(topics.location).filter((p) => partitionsOf(topics.status).includes(p));
+    const saved = new Map<string, Checkpoint>();
+    if (partitions.length > 0) {
+      for (const r of await readWholePartition(fetcher, topics.checkpoints, 0, limits)) {
+        const c = r.key ? decodeCheckpoint(r.value) : undefined;
+        if (c && r.key) saved.set(r.key.toString(), c);
+      }
+    }
+    const next = new Map<number, PartitionTask>();
+    for (const partition of partitions) {
+      const task = newTask(partition);
+      const checkpoint = saved.get(checkpointKey(groupId, topics.location, partition));
+      if (checkpoint) {
+        task.seek(checkpoint.low);
+        task.resumeAt = { ...checkpoint.high };
+        task.topology.beginReplay({
+          joinStreamTime: streamTimeFromJson(checkpoint.joinStreamTime),
+          aggStreamTime: streamTimeFromJson(checkpoint.aggStreamTime),
+          closedAtAggStreamTime: streamTimeFromJson(checkpoint.closedAtAggStreamTime),
+          resumeAt: checkpoint.high,
+        });
+        for (const r of await readWholePartition(fetcher, topics.perDevice, partition, limits)) {
+          if (!r.key || !r.value) continue;
+          task.topology.restoreDevice(r.key.toString(), r.timestamp, JSON.parse(r.value.toString()));
+        }
+      } else {
+        const [location, status] = await Promise.all(
+          [topics.location, topics.status].map((t) => partitionBounds(fetcher, t, partition)),
+        );
+        task.seek({ location: location?.start ?? 0, status: status?.start ?? 0 });
+      }
+      next.set(partition, task);
+    }
+    tasks = next;
+    generation = targetGeneration;
+    ready = true;
+    log.info(
+      { partitions, restored: partitions.filter((p) => saved.has(checkpointKey(groupId, topics.location, p))) },
+      'partitions_assigned',
+    );
+  }
+
+  async function step(): Promise<void> {
+    if (consumer.generationId !== generation) await reset();
+    const positions = [];
+    for (const task of tasks.values()) {
+      for (const side of SIDES) {
+        if (task.queued(side) >= maxQueued) continue;
+        positions.push({
+          topic: side === 'location' ? topics.location : topics.status,
+          partition: task.partition,
+          offset: task.position[side],
+        });
+      }
+    }
+    if (positions.length === 0 && tasks.size === 0) {
+      await sleep(limits.maxWaitMs);
+      return;
+    }
+    const fetched = await fetchPartitions(fetcher, positions, limits);
+    if (consumer.generationId !== generation) return;
+    for (const f of fetched) {
+      const task = tasks.get(f.partition);
+      if (!task) continue;
+      const side: Side = f.topic === topics.location ? 'location' : 'status';
+      if (f.errorCode === 1) {
+        // OFFSET_OUT_OF_RANGE: the log was truncated by retention; continue from its start.
+        const { start } = await partitionBounds(fetcher, f.topic, f.partition);
+        log.warn(
+          { topic: f.topic, partition: f.partition, from: task.position[side], to: start },
+          'offset_out_of_range',
+        );
+        task.position[side] = start;
+        continue;
+      }
+      if (f.errorCode !== 0) throw new Error(`fetch ${f.topic}/${f.partition} failed with error ${f.errorCode}`);
+      task.enqueue(side, f.records, f.nextOffset, f.highWatermark);
+    }
+    const now = clock.now();
+    for (const task of tasks.values()) task.drive({ now, idleWaitMs: options.idleWaitMs, lagWaitMs });
+    if (now >= nextFlushAt || output.size >= maxPending) await flush();
+  }
+
+  async function run(): Promise<void> {
+    let backoff = 100;
+    while (running) {
+      try {
+        await step();
+        backoff = 100;
+        lastError = undefined;
+      } catch (err) {
+        if (!running) break;
+        lastError = err;
+        log.error({ err, retryInMs: backoff }, 'processor_step_failed');
+        await sleep(backoff);
+        backoff = Math.min(backoff * 2, 5000);
+        // State may be half-updated relative to what was flushed: rebuild it from the checkpoints.
+        generation = -1;
+      }
+    }
+  }
+
+  const stats = (): ProcessorStats => {
+    const s = { ...retired, lag: 0, flushes };
+    for (const task of tasks.values()) {
+      s.recordsIn += task.topology.counters.recordsProcessed;
+      s.joinRows += task.topology.counters.joinRows;
+      s.deadLetters += task.deadLettered;
+      s.lateRowsDropped += task.topology.counters.lateRowsDropped;
+      s.lag += task.lag();
+    }
+    return s;
+  };
+
+  return {
+    name: 'stream-processor',
+    async start() {
+      if (options.createTopics !== false) await createTopics();
+      consumer.topics.trackAll(topics.location, topics.status);
+      await consumer.joinGroup({
+        partitionAssigner: copartitionedAssigner,
+        sessionTimeout: options.sessionTimeoutMs ?? 10_000,
+        heartbeatInterval: options.heartbeatIntervalMs ?? 1000,
+        rebalanceTimeout: options.sessionTimeoutMs ?? 10_000,
+      });
+      running = true;
+      nextFlushAt = clock.now() + options.flushIntervalMs;
+      loop = run();
+    },
+    async stop() {
+      running = false;
+      await loop;
+      try {
+        if (ready) await flush();
+      } catch (err) {
+        log.warn({ err }, 'final_flush_failed');
+      }
+      // leaveGroup() first: it also stops the membership, so an in-flight heartbeat cannot rejoin the group after
+      // close (observed with @platformatic/kafka 1.35 when closing a member while the group rebalances).
+      const leave = consumer.leaveGroup as (force?: boolean) => Promise<void>;
+      await leave.call(consumer, true).catch((err: unknown) => log.warn({ err }, 'leave_group_failed'));
+      await Promise.allSettled([consumer.close(true), fetcher.close(true), producer.close(true), admin.close()]);
+      retire();
+      tasks = new Map();
+      ready = false;
+    },
+    readiness: {
+      name: 'processor',
+      async check() {
+        if (!ready || lastError !== undefined) {
+          throw new AppError('TLM_NOT_READY', 'the stream processor is not consuming', {
+            retryable: true,
+            details: { dependency: 'processor', error: lastError instanceof Error ? lastError.message : undefined },
+          });
+        }
+      },
+    },
+    assignedPartitions: () => [...tasks.keys()].sort((a, b) => a - b),
+    stats,
+    metrics(): MetricSample[] {
+      const s = stats();
+      let joinRecords = 0;
+      let windows = 0;
+      for (const task of tasks.values()) {
+        joinRecords += task.topology.stateSize.joinRecords;
+        windows += task.topology.stateSize.windows;
+      }
+      const counter = (name: string, help: string, value: number): MetricSample => ({
+        name,
+        help,
+        type: 'counter',
+        value,
+      });
+      const gauge = (name: string, help: string, value: number): MetricSample => ({ name, help, type: 'gauge', value });
+      return [
+        counter('processor_records_in_total', 'Source records processed (replays excluded)', s.recordsIn),
+        counter('processor_join_rows_total', 'JOIN_EVENTS rows produced', s.joinRows),
+        counter(
+          'processor_records_dead_lettered_total',
+          'Malformed source records sent to the dead-letter topic',
+          s.deadLetters,
+        ),
+        counter(
+          'processor_rows_late_total',
+          'Joined rows dropped because their window was past the grace',
+          s.lateRowsDropped,
+        ),
+        gauge('processor_lag_records', 'Source records not processed yet (buffered plus on the broker)', s.lag),
+        gauge('processor_partitions_assigned', 'Source partition numbers owned by this instance', tasks.size),
+        gauge('processor_state_join_records', 'Records held in the join state', joinRecords),
+        gauge('processor_state_windows', 'Open 2-second windows held', windows),
+      ];
+    },
+  };
+}

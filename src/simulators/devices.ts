@@ -1,0 +1,43 @@
+/**
+ * Simulated devices: one movement model and one sensor model per device, each with its own seeded stream,
+ * turned into the specification's JSON events. Event ids are UUIDv7 (time-ordered and unique across
+ * devices, runs and processes); they are the one field a seed does not reproduce.
+ */
+import { uuidv7 } from 'uuidv7';
+import type { LocationEvent, StatusEvent } from '../core/events.js';
+import { createMovementModel, type MovementModel } from '../core/movement.js';
+import { createRandom, streamSeed } from '../core/random.js';
+import { createSensorModel, type SensorModel } from '../core/sensors.js';
+import type { SimulationConfig } from './simulation-config.js';
+
+export interface SimulatedDevice {
+  id: string;
+  movement: MovementModel;
+  sensors: SensorModel;
+}
+
+export function createDevices(config: SimulationConfig, startTs: number): SimulatedDevice[] {
+  return config.devices.map((id) => ({
+    id,
+    movement: createMovementModel({
+      sigma: config.sigma,
+      start: config.start,
+      startTs,
+      boundary: config.boundary,
+      random: createRandom(streamSeed(config.seed, id, 'movement')),
+    }),
+    sensors: createSensorModel(config.sensors, createRandom(streamSeed(config.seed, id, 'sensors'))),
+  }));
+}
+
+/** The next location fix of a device at `ts`; field order as the specification lists it. */
+export function nextLocationEvent(device: SimulatedDevice, ts: number, newId: () => string = uuidv7): LocationEvent {
+  const { latitude, longitude } = device.movement.next(ts);
+  return { id: newId(), device_id: device.id, latitude, longitude, event_ts: ts };
+}
+
+/** The next status reading of a device at `ts`. */
+export function nextStatusEvent(device: SimulatedDevice, ts: number, newId: () => string = uuidv7): StatusEvent {
+  const { sound, temperature, altitude } = device.sensors.next();
+  return { id: newId(), device_id: device.id, sound, temperature, altitude, event_ts: ts };
+}

@@ -1,0 +1,80 @@
+/**
+ * Backoff for the sink's write retries, and the classification of PostgreSQL errors by SQLSTATE (postgres.js
+ * keeps it on `PostgresError.code`; its own connection errors carry codes such as `CONNECTION_CLOSED`).
+ */
+
+/** Capped exponential backoff with full jitter: attempt 0 waits up to `initialMs`, then doubling up to `maxMs`. */
+export function backoffDelay(attempt: number, initialMs: number, maxMs: number, random: () => number): number {
+  const ceiling = Math.min(maxMs, initialMs * 2 ** Math.min(attempt, 30));
+  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+}
+
+export interface RetrySleeper {
+  /** Waits the backoff for `attempt`; returns early when `wake()` is called (shutdown). */
+  sleep(attempt: number): Promise<void>;
+  wake(): void;
+}
+
+export function createRetrySleeper(options: { initialMs: number; maxMs: number; random?: () => number }): RetrySleeper {
+  const random = options.random ?? Math.random;
+  const waiting = new Set<() => void>();
+  return {
+    sleep(attempt) {
+      return new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          waiting.delete(done);
+          resolve();
+        };
+        const timer = setTimeout(done, backoffDelay(attempt, options.initialMs, options.maxMs, random));
+        waiting.add(done);
+      });
+    },
+    wake() {
+      for (const done of [...waiting]) done();
+    },
+  };
+}
+
+const RETRYABLE_CLIENT_CODES = new Set([
+  'CONNECTION_CLOSED',
+  'CONNECTION_ENDED',
+  'CONNECTION_DESTROYED',
+  'CONNECT_TIMEOUT',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+]);
+
+/**
+ * True when PostgreSQL refused the data itself (SQLSTATE class 22 data exception, 23 integrity constraint):
+ * retrying the same row cannot succeed, so the sink isolates and dead-letters it. Every other failure
+ * (connection, missing table, permissions) is a problem of the environment and is retried until fixed.
+ */
+export function isRecordRefusal(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^2[23][0-9A-Z]{3}$/.test(code);
+}
+
+/**
+ * True for failures that go away by themselves: connection problems (SQLSTATE class 08, client-side socket
+ * errors), server shutdown or restart (57P01–57P03), too many connections (53300), serialization failures and
+ * deadlocks (40001, 40P01). Constraint violations and data errors are bugs in what we write: not retryable.
+ */
+export function isRetryableDatabaseError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string') return false;
+  if (RETRYABLE_CLIENT_CODES.has(code)) return true;
+  return (
+    code.startsWith('08') ||
+    code === '57P01' ||
+    code === '57P02' ||
+    code === '57P03' ||
+    code === '53300' ||
+    code === '40001' ||
+    code === '40P01'
+  );
+}

@@ -1,0 +1,251 @@
+/**
+ * ksqlDB stream layer: reads the two tables with pull queries (`/query-stream`) and keeps one push query per
+ * table per instance as the change feed for live clients — never one query per HTTP client.
+ *
+ * Device ids are validated against `DEVICE_ID_PATTERN` and bound as session variables (`${device_id}`); the
+ * SQL text is constant. A pull query on the windowed table returns the device's windows in ascending
+ * WINDOWSTART order; the newest `limit` are taken and reversed (ksqlDB pull queries have no ORDER BY, and
+ * `LIMIT` would keep the oldest).
+ */
+import { z } from 'zod';
+import type { DeviceLatest, WindowAggregate } from '../core/results.js';
+import { AppError } from '../errors.js';
+import type { Logger } from '../observability/logger.js';
+import type { MetricSample } from '../observability/metrics.js';
+import { createKsqlDbClient, escapeKsqlString, type KsqlDbClient, type KsqlRow } from './ksqldb-client.js';
+import { WINDOW_SIZE_MS } from './records.js';
+import { DEVICE_ID_PATTERN, type StreamChange, type StreamChangeListener, type StreamLayer } from './stream-layer.js';
+
+export interface KsqlDbStreamLayerOptions {
+  url: string;
+  logger: Logger;
+  /** @default 'DEVICE_WINAGG_STATUS_PER2S' */
+  windowsTable?: string;
+  /** @default 'DEVICE_WINAGG_STATUS_PERDEVICE' */
+  latestTable?: string;
+  /** @default 5000 */
+  timeoutMs?: number;
+  /** Start the push queries that feed live clients. @default true */
+  feed?: boolean;
+}
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const num = z.number();
+const nullableNum = z.number().nullable().optional();
+
+const WindowRowSchema = z.object({
+  DEVICE_ID: z.string(),
+  WINDOWSTART: num.optional(),
+  WINDOWEND: num.optional(),
+  WINDOW_START: num.optional(),
+  WINDOW_END: num.optional(),
+  ID: z.string(),
+  LATITUDE: num,
+  LONGITUDE: num,
+  DISTANCE: num,
+  EVENT_TS: num,
+  EVENT_COUNT: num,
+  AVG_TEMP: num,
+  AVG_SOUND: num,
+  AVG_ALT: num,
+});
+
+const LatestRowSchema = z.object({
+  DEVICE_ID: z.string(),
+  LATITUDE: nullableNum,
+  LONGITUDE: nullableNum,
+  DISTANCE: nullableNum,
+  EVENT_TS: nullableNum,
+  TEMPERATURE: nullableNum,
+  SOUND: nullableNum,
+  ALTITUDE: nullableNum,
+});
+
+/** Maps a ksqlDB row of the per2s table (columns as `SELECT *` names them) to the API row. */
+export function toWindowRow(row: KsqlRow): WindowAggregate {
+  const r = WindowRowSchema.parse(row);
+  const start = r.WINDOWSTART ?? r.WINDOW_START ?? 0;
+  return {
+    id: r.ID,
+    device_id: r.DEVICE_ID,
+    window_start: start,
+    window_end: r.WINDOWEND ?? r.WINDOW_END ?? start + WINDOW_SIZE_MS,
+    latitude: r.LATITUDE,
+    longitude: r.LONGITUDE,
+    distance: r.DISTANCE,
+    event_ts: r.EVENT_TS,
+    event_count: r.EVENT_COUNT,
+    avg_temp: r.AVG_TEMP,
+    avg_sound: r.AVG_SOUND,
+    avg_alt: r.AVG_ALT,
+  };
+}
+
+export function toLatestRow(row: KsqlRow): DeviceLatest {
+  const r = LatestRowSchema.parse(row);
+  return {
+    device_id: r.DEVICE_ID,
+    latitude: r.LATITUDE ?? null,
+    longitude: r.LONGITUDE ?? null,
+    distance: r.DISTANCE ?? null,
+    event_ts: r.EVENT_TS ?? null,
+    temperature: r.TEMPERATURE ?? null,
+    sound: r.SOUND ?? null,
+    altitude: r.ALTITUDE ?? null,
+  };
+}
+
+export function createKsqlDbStreamLayer(options: KsqlDbStreamLayerOptions): StreamLayer {
+  const windowsTable = options.windowsTable ?? 'DEVICE_WINAGG_STATUS_PER2S';
+  const latestTable = options.latestTable ?? 'DEVICE_WINAGG_STATUS_PERDEVICE';
+  for (const table of [windowsTable, latestTable]) {
+    if (!IDENTIFIER.test(table)) throw new AppError('TLM_CONFIG_INVALID', `invalid ksqlDB table name: ${table}`);
+  }
+  const { logger } = options;
+  const client: KsqlDbClient = createKsqlDbClient({ url: options.url, timeoutMs: options.timeoutMs ?? 5000 });
+  const listeners = new Set<StreamChangeListener>();
+  const counters = { pullQueries: 0, pullFailures: 0, feedRows: 0, feedRestarts: 0 };
+  let controller: AbortController | undefined;
+  const feeds: Promise<void>[] = [];
+
+  // Constant statements: the only variable part is the session variable bound by ksqlDB.
+  const windowsSql = `SELECT * FROM ${windowsTable} WHERE DEVICE_ID = '\${device_id}';`;
+  const latestSql = `SELECT * FROM ${latestTable};`;
+
+  function emit(change: StreamChange) {
+    for (const listener of listeners) {
+      try {
+        listener(change);
+      } catch (err) {
+        logger.error({ err }, 'stream_listener_failed');
+      }
+    }
+  }
+
+  async function pull(sql: string, sessionVariables?: Record<string, string>) {
+    counters.pullQueries++;
+    try {
+      return await client.pull({ sql, ...(sessionVariables ? { sessionVariables } : {}) });
+    } catch (err) {
+      counters.pullFailures++;
+      logger.warn({ err }, 'ksqldb_pull_query_failed');
+      throw err;
+    }
+  }
+
+  /** One push query, restarted with capped backoff; `earliest` replays the table so the feed starts complete. */
+  async function runFeed(table: string, map: (row: KsqlRow) => StreamChange, signal: AbortSignal) {
+    let attempt = 0;
+    while (!signal.aborted) {
+      try {
+        const rows = client.push({
+          sql: `SELECT * FROM ${table} EMIT CHANGES;`,
+          properties: { 'auto.offset.reset': 'earliest' },
+          signal,
+        });
+        for await (const row of rows) {
+          attempt = 0;
+          counters.feedRows++;
+          try {
+            emit(map(row));
+          } catch (err) {
+            logger.warn({ err, table }, 'ksqldb_feed_row_invalid');
+          }
+        }
+      } catch (err) {
+        if (signal.aborted) return;
+        logger.warn({ err, table, attempt }, 'ksqldb_feed_failed');
+      }
+      if (signal.aborted) return;
+      counters.feedRestarts++;
+      const delay = Math.min(30_000, 250 * 2 ** Math.min(attempt++, 7));
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, delay);
+        signal.addEventListener('abort', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  return {
+    name: 'stream-layer',
+    engine: 'ksqldb',
+    async start() {
+      if (options.feed === false) return;
+      controller = new AbortController();
+      const signal = controller.signal;
+      feeds.push(
+        runFeed(
+          windowsTable,
+          (row) => {
+            const r = toWindowRow(row);
+            return { kind: 'window', deviceId: r.device_id, row: r };
+          },
+          signal,
+        ),
+        runFeed(
+          latestTable,
+          (row) => {
+            const r = toLatestRow(row);
+            return { kind: 'latest', deviceId: r.device_id, row: r };
+          },
+          signal,
+        ),
+      );
+    },
+    async stop() {
+      controller?.abort();
+      await Promise.allSettled(feeds.splice(0));
+      listeners.clear();
+    },
+    async listWindows({ deviceId, limit }) {
+      // Validated by the route already; checked again because this is the line that reaches ksqlDB.
+      if (!DEVICE_ID_PATTERN.test(deviceId)) return [];
+      // ksqlDB substitutes variables as text: the value is escaped as a string-literal body on top of the check.
+      const rows = await pull(windowsSql, { device_id: escapeKsqlString(deviceId) });
+      const windows = rows.map(toWindowRow).sort((a, b) => b.window_start - a.window_start);
+      return windows.slice(0, limit);
+    },
+    async listLatest() {
+      const rows = await pull(latestSql);
+      return rows.map(toLatestRow).sort((a, b) => (a.device_id < b.device_id ? -1 : a.device_id > b.device_id ? 1 : 0));
+    },
+    onChange(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    async check() {
+      await client.pull({ sql: `SELECT * FROM ${latestTable} LIMIT 1;` });
+    },
+    metrics(): MetricSample[] {
+      return [
+        {
+          name: 'ksqldb_pull_queries_total',
+          help: 'Pull queries sent to ksqlDB',
+          type: 'counter',
+          value: counters.pullQueries,
+        },
+        {
+          name: 'ksqldb_pull_query_failures_total',
+          help: 'Pull queries that failed (unreachable, timeout or rejected)',
+          type: 'counter',
+          value: counters.pullFailures,
+        },
+        {
+          name: 'ksqldb_feed_rows_total',
+          help: 'Rows received on the push-query change feed',
+          type: 'counter',
+          value: counters.feedRows,
+        },
+        {
+          name: 'ksqldb_feed_restarts_total',
+          help: 'Restarts of the push-query change feed',
+          type: 'counter',
+          value: counters.feedRestarts,
+        },
+      ];
+    },
+  };
+}

@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { encodeWindowedKey } from '../core/results.js';
+import { createMaterializedView } from './materialized-view.js';
+import { decodeLatestRecord, decodeWindowRecord } from './records.js';
+
+const record = (deviceId: string, start: number, count = 1) => ({
+  ID: `${deviceId}_${start}_${start + 2000}`,
+  dev_id: deviceId,
+  LATITUDE: 9,
+  LONGITUDE: 107,
+  DISTANCE: 0,
+  EVENT_TS: start + 1,
+  EVENT_COUNT: count,
+  AVG_TEMP: 0,
+  AVG_SOUND: 0,
+  AVG_ALT: 0,
+  WINDOW_START: start,
+  WINDOW_END: start + 2000,
+});
+
+function apply(view: ReturnType<typeof createMaterializedView>, deviceId: string, start: number, count = 1) {
+  const decoded = decodeWindowRecord(
+    encodeWindowedKey(deviceId, start),
+    Buffer.from(JSON.stringify(record(deviceId, start, count))),
+  );
+  if (!decoded.ok || !decoded.row) throw new Error('decode failed');
+  return view.applyWindow(deviceId, start, decoded.row);
+}
+
+describe('materialized view', () => {
+  it('keeps windows newest first, replaces revisions, and bounds windows per device', () => {
+    const view = createMaterializedView({ windowsPerDevice: 3 });
+    for (const start of [4000, 0, 2000, 6000]) apply(view, 'd', start);
+    apply(view, 'd', 4000, 7);
+    expect(view.listWindows('d', 10).map((w) => [w.window_start, w.event_count])).toEqual([
+      [6000, 1],
+      [4000, 7],
+      [2000, 1],
+    ]);
+    expect(apply(view, 'd', 0)).toBeUndefined();
+    expect(view.listWindows('d', 1)).toHaveLength(1);
+    expect(view.listWindows('other', 10)).toEqual([]);
+    view.applyWindow('d', 6000, null);
+    expect(view.size()).toEqual({ devices: 1, windows: 2 });
+  });
+
+  it('decodes ksqlDB-style records without WINDOW_START from the windowed key, and rejects bad ones', () => {
+    const { WINDOW_START: _s, WINDOW_END: _e, ...bare } = record('dev-1', 8000);
+    const decoded = decodeWindowRecord(encodeWindowedKey('dev-1', 8000), Buffer.from(JSON.stringify(bare)));
+    expect(decoded).toMatchObject({ ok: true, row: { window_start: 8000, window_end: 10_000, device_id: 'dev-1' } });
+    expect(decodeWindowRecord(Buffer.from('short'), Buffer.from('{}'))).toMatchObject({ ok: false });
+    expect(decodeWindowRecord(encodeWindowedKey('d', 0), Buffer.from('not json'))).toMatchObject({ ok: false });
+    expect(decodeLatestRecord(Buffer.from('d'), Buffer.from('{"LATITUDE":"x"}'))).toMatchObject({ ok: false });
+    expect(decodeLatestRecord(Buffer.from('d'), null)).toEqual({ ok: true, deviceId: 'd', row: null });
+    expect(decodeLatestRecord(Buffer.from('d'), Buffer.from('{"LATITUDE":9}'))).toMatchObject({
+      ok: true,
+      row: { device_id: 'd', latitude: 9, temperature: null },
+    });
+  });
+
+  it('lists latest state ordered by device id and forgets tombstoned devices', () => {
+    const view = createMaterializedView();
+    const row = (id: string) => ({
+      device_id: id,
+      latitude: 1,
+      longitude: 2,
+      distance: 3,
+      event_ts: 4,
+      temperature: null,
+      sound: null,
+      altitude: null,
+    });
+    view.applyLatest('b', row('b'));
+    view.applyLatest('a', row('a'));
+    expect(view.listLatest().map((r) => r.device_id)).toEqual(['a', 'b']);
+    view.applyLatest('a', null);
+    expect(view.listLatest().map((r) => r.device_id)).toEqual(['b']);
+  });
+});

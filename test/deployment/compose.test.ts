@@ -1,0 +1,490 @@
+/**
+ * Static validation of the Docker Compose deployment (no Docker engine here or in CI): the compose file parses and
+ * is well-formed, images are pinned, everything it mounts or builds exists, depends_on is sound, the init step's
+ * statement list is ksql/, the connector configs match ksqlDB's output topics and the migrated tables, and the
+ * app's settings for this deployment pass the app's own config validation. Reads ksql/, connect/ and
+ * migrations/ at run time, so it follows those folders as they change.
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { type ConnectorConfig, parseConnectorFile } from '../../scripts/compose-init/connect-admin.js';
+import { describeCreates, parseStatementFiles } from '../../scripts/compose-init/ksql-statements.js';
+import { readKsqlFiles } from '../../scripts/compose-init/steps.js';
+import { loadInitSettings } from '../../scripts/compose-init.js';
+import { loadConfig } from '../../src/config.js';
+import { SOURCE_TOPICS, TOPICS } from '../../src/core/topics.js';
+import { loadMigrations } from '../../src/sink/migrate.js';
+import {
+  type ComposeService,
+  interpolateAll,
+  isPinned,
+  type Json,
+  parseCompose,
+  parseDockerfile,
+  parseEnvFile,
+  serviceEnvironment,
+  type VariableUse,
+  yaml11Ambiguities,
+} from './compose-model.js';
+import { parseTables, targetTable, writtenRecord } from './sink-model.js';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const read = (p: string) => readFileSync(join(root, p), 'utf8');
+
+const raw = parseCompose(read('docker-compose.yml'));
+const envExample = parseEnvFile(read('.env.example'));
+const uses: VariableUse[] = [];
+/** The file as Compose sees it with no .env at all (what `docker compose up -d` on a fresh clone gets). */
+const compose = interpolateAll(raw as unknown as Json, {}, uses) as unknown as typeof raw;
+/** ... and with .env.example copied to .env. */
+const composeWithEnv = interpolateAll(raw as unknown as Json, envExample) as unknown as typeof raw;
+const services = compose.services;
+const serviceNames = Object.keys(services);
+
+const SERVICE_KEYS = new Set([
+  'build',
+  'cap_drop',
+  'read_only',
+  'security_opt',
+  'command',
+  'container_name',
+  'depends_on',
+  'entrypoint',
+  'env_file',
+  'environment',
+  'expose',
+  'healthcheck',
+  'hostname',
+  'image',
+  'networks',
+  'ports',
+  'profiles',
+  'pull_policy',
+  'restart',
+  'stop_grace_period',
+  'ulimits',
+  'user',
+  'volumes',
+  'working_dir',
+]);
+
+function dependsOn(service: ComposeService): Record<string, { condition: string }> {
+  const deps = service['depends_on'];
+  if (deps === undefined) return {};
+  if (Array.isArray(deps)) return Object.fromEntries(deps.map((d) => [String(d), { condition: 'service_started' }]));
+  return deps as Record<string, { condition: string }>;
+}
+
+function buildOf(service: ComposeService): { context: string; dockerfile: string } | undefined {
+  const build = service['build'];
+  if (build === undefined) return undefined;
+  if (typeof build === 'string') return { context: build, dockerfile: 'Dockerfile' };
+  const b = build as { context?: string; dockerfile?: string };
+  return { context: b.context ?? '.', dockerfile: b.dockerfile ?? 'Dockerfile' };
+}
+
+const dockerfileOf = (service: ComposeService) => {
+  const build = buildOf(service);
+  return build ? parseDockerfile(join(root, build.context, build.dockerfile)) : undefined;
+};
+
+const hasHealthcheck = (service: ComposeService) => {
+  const hc = service['healthcheck'] as { test?: Json; disable?: boolean } | undefined;
+  if (hc?.disable === true) return false;
+  if (hc?.test !== undefined) return !(Array.isArray(hc.test) && hc.test[0] === 'NONE');
+  return dockerfileOf(service)?.hasHealthcheck ?? false;
+};
+
+const inDefaultProfile = (name: string) => services[name]?.['profiles'] === undefined;
+
+describe('docker-compose.yml', () => {
+  it('parses, and has only known top-level and service keys', () => {
+    for (const key of Object.keys(raw)) {
+      expect(
+        ['name', 'services', 'volumes', 'networks', 'configs', 'secrets'].includes(key) || key.startsWith('x-'),
+        key,
+      ).toBe(true);
+    }
+    expect(raw).not.toHaveProperty('version'); // obsolete in the Compose specification
+    expect(yaml11Ambiguities(read('docker-compose.yml')), 'values to quote').toEqual([]);
+    expect(serviceNames.length).toBeGreaterThan(0);
+    for (const [name, service] of Object.entries(services)) {
+      for (const key of Object.keys(service)) expect(SERVICE_KEYS.has(key), `${name}.${key}`).toBe(true);
+      expect(service['image'] !== undefined || service['build'] !== undefined, `${name} has image or build`).toBe(true);
+      // Unquoted `restart: no` is a boolean under YAML 1.1 parsers: it must be a string.
+      if (service['restart'] !== undefined) {
+        expect(['no', 'always', 'on-failure', 'unless-stopped']).toContain(service['restart']);
+      }
+      for (const port of (service['ports'] as string[] | undefined) ?? []) {
+        expect(port, `${name} port`).toMatch(/^127\.0\.0\.1:\d{1,5}:\d{1,5}$/);
+      }
+    }
+  });
+
+  it('has the services of the distributed engines, and the profiles', () => {
+    for (const name of ['redpanda', 'ksqldb-server', 'connect', 'postgres', 'init', 'app']) {
+      expect(services[name], name).toBeDefined();
+      expect(inDefaultProfile(name), `${name} starts with a plain up`).toBe(true);
+    }
+    expect(services['console']?.['profiles']).toEqual(['console']);
+    expect(services['app-embedded']?.['profiles']).toEqual(['embedded']);
+  });
+
+  it('needs no .env: every variable has a default, and .env.example names each one', () => {
+    const names = new Set(uses.map((u) => u.name));
+    for (const use of uses) expect(use.hasDefault && !use.required, `\${${use.name}} has a default`).toBe(true);
+    for (const name of names) expect(envExample, `.env.example lists ${name}`).toHaveProperty(name);
+    for (const name of Object.keys(envExample)) expect(names.has(name), `${name} in .env.example is used`).toBe(true);
+    expect(Object.keys(composeWithEnv.services)).toEqual(serviceNames);
+  });
+
+  it('keeps secrets out of git and out of the image', () => {
+    expect(
+      read('.gitignore')
+        .split('\n')
+        .map((l) => l.trim()),
+    ).toContain('.env');
+    const dockerignore = read('.dockerignore')
+      .split('\n')
+      .map((l) => l.trim());
+    expect(dockerignore).toContain('.env');
+    expect(dockerignore).toContain('.local');
+    // The only password in the compose file is the documented local-development fallback.
+    const passwords = read('docker-compose.yml').match(/PASSWORD:-[^}]+/g) ?? [];
+    expect(new Set(passwords)).toEqual(new Set(['PASSWORD:-telemetry-dev-password']));
+  });
+
+  it('pins every image: no latest, a tag on each, also in the Dockerfiles it builds', () => {
+    for (const [name, service] of Object.entries(services)) {
+      const dockerfile = dockerfileOf(service);
+      if (dockerfile) {
+        expect(dockerfile.baseImages.length, `${name} Dockerfile has a base image`).toBeGreaterThan(0);
+        for (const image of dockerfile.baseImages) expect(isPinned(image), `${name} FROM ${image}`).toBe(true);
+      } else {
+        expect(isPinned(String(service['image'])), `${name} image ${String(service['image'])}`).toBe(true);
+      }
+    }
+    expect(isPinned('postgres')).toBe(false);
+    expect(isPinned('postgres:latest')).toBe(false);
+    expect(isPinned('registry:5000/img')).toBe(false);
+  });
+
+  it('mounts and builds only files that exist', () => {
+    for (const [name, service] of Object.entries(services)) {
+      for (const volume of (service['volumes'] as string[] | undefined) ?? []) {
+        const [source = ''] = volume.split(':');
+        if (source.startsWith('.') || source.startsWith('/')) {
+          expect(existsSync(join(root, source)), `${name} mounts ${source}`).toBe(true);
+        } else {
+          expect(compose.volumes, `${name} uses named volume ${source}`).toHaveProperty(source);
+        }
+      }
+      const build = buildOf(service);
+      if (!build) continue;
+      expect(statSync(join(root, build.context)).isDirectory(), `${name} build context`).toBe(true);
+      const dockerfile = dockerfileOf(service)!;
+      for (const source of dockerfile.contextSources) {
+        expect(existsSync(join(root, build.context, source)), `${name}: COPY ${source}`).toBe(true);
+      }
+    }
+  });
+
+  it('depends only on services that exist, are healthy-checkable and start with it', () => {
+    for (const [name, service] of Object.entries(services)) {
+      for (const [dep, { condition }] of Object.entries(dependsOn(service))) {
+        expect(serviceNames, `${name} depends on ${dep}`).toContain(dep);
+        expect(['service_started', 'service_healthy', 'service_completed_successfully']).toContain(condition);
+        if (condition === 'service_healthy') expect(hasHealthcheck(services[dep]!), `${dep} healthcheck`).toBe(true);
+        if (condition === 'service_completed_successfully') expect(services[dep]!['restart']).toBe('no');
+        if (inDefaultProfile(name)) expect(inDefaultProfile(dep), `${name} needs ${dep} without a profile`).toBe(true);
+      }
+    }
+    // No cycles: a depth-first walk never meets a service on its own path.
+    const visit = (name: string, path: string[]) => {
+      expect(path, `cycle through ${name}`).not.toContain(name);
+      for (const dep of Object.keys(dependsOn(services[name]!))) visit(dep, [...path, name]);
+    };
+    for (const name of serviceNames) visit(name, []);
+    // The app starts after the init finished, and the init after every engine is healthy.
+    expect(dependsOn(services['app']!)['init']?.condition).toBe('service_completed_successfully');
+    for (const dep of ['redpanda', 'ksqldb-server', 'connect', 'postgres']) {
+      expect(dependsOn(services['init']!)[dep]?.condition, `init waits for ${dep}`).toBe('service_healthy');
+    }
+  });
+
+  it('runs Redpanda in dev-container mode with Kafka and Schema Registry on internal and host listeners', () => {
+    const command = (services['redpanda']!['command'] as string[]).join(' ');
+    expect(command).toContain('--mode=dev-container');
+    expect(command).toMatch(/--kafka-addr=internal:\/\/0\.0\.0\.0:9092,external:\/\/0\.0\.0\.0:19092/);
+    expect(command).toMatch(/--advertise-kafka-addr=internal:\/\/redpanda:9092,external:\/\/localhost:19092/);
+    expect(command).toMatch(/--schema-registry-addr=internal:\/\/0\.0\.0\.0:8081,external:\/\/0\.0\.0\.0:18081/);
+    expect(services['redpanda']!['ports']).toEqual(
+      expect.arrayContaining(['127.0.0.1:19092:19092', '127.0.0.1:18081:18081']),
+    );
+  });
+
+  it('runs ksqlDB in interactive mode, from earliest, with Redpanda as Schema Registry', () => {
+    const env = serviceEnvironment(services['ksqldb-server']!);
+    expect(env).not.toHaveProperty('KSQL_KSQL_QUERIES_FILE'); // headless mode would remove the REST API
+    expect(env['KSQL_KSQL_STREAMS_AUTO_OFFSET_RESET']).toBe('earliest');
+    expect(env['KSQL_KSQL_SCHEMA_REGISTRY_URL']).toBe('http://redpanda:8081');
+    expect(env['KSQL_BOOTSTRAP_SERVERS']).toBe('redpanda:9092');
+    expect(String(services['ksqldb-server']!['image'])).toMatch(/^confluentinc\/cp-ksqldb-server:\d+\.\d+\.\d+$/);
+  });
+
+  it('keeps Connect internal topics on Redpanda and gives it the JDBC sink and the Avro converter', () => {
+    const env = serviceEnvironment(services['connect']!);
+    expect(env['CONNECT_BOOTSTRAP_SERVERS']).toBe('redpanda:9092');
+    for (const kind of ['CONFIG', 'OFFSET', 'STATUS']) {
+      expect(env[`CONNECT_${kind}_STORAGE_TOPIC`]).toBeTruthy();
+      expect(env[`CONNECT_${kind}_STORAGE_REPLICATION_FACTOR`]).toBe('1');
+    }
+    const dockerfile = read('docker/connect/Dockerfile');
+    expect(dockerfile).toMatch(/FROM confluentinc\/cp-kafka-connect:\$\{CP_VERSION\}/); // ships AvroConverter
+    expect(dockerfile).toMatch(/confluentinc\/kafka-connect-jdbc:\$\{JDBC_CONNECTOR_VERSION\}/);
+    expect(dockerfile).toMatch(/--component-dir \/usr\/share\/confluent-hub-components/);
+    expect(env['CONNECT_PLUGIN_PATH']!.split(',')).toContain('/usr/share/confluent-hub-components');
+    expect(services['postgres']!['image']).toMatch(/^postgres:\d+(-[a-z]+)?$/); // pinned major version
+  });
+});
+
+describe('the init step', () => {
+  const init = services['init']!;
+  const initEnv = serviceEnvironment(init);
+  const appDockerfile = parseDockerfile(join(root, 'Dockerfile'));
+
+  it('runs the compiled compose-init from the app image, with the folders the image holds', () => {
+    expect(init['command']).toEqual(['node', 'dist/init/scripts/compose-init.js']);
+    const tsconfig = JSON.parse(read('docker/tsconfig.init.json')) as { include: string[]; compilerOptions: Json };
+    expect(tsconfig.include).toContain('../scripts/compose-init.ts');
+    expect(tsconfig.compilerOptions).toMatchObject({ outDir: '../dist/init', rootDir: '..' });
+    const settings = loadInitSettings(initEnv);
+    for (const [dir, source] of [
+      [settings.KSQL_DIR, 'ksql'],
+      [settings.CONNECT_DIR, 'connect'],
+      [settings.MIGRATIONS_DIR, 'migrations'],
+    ] as const) {
+      expect(appDockerfile.copies, `image holds ${source} at ${dir}`).toContainEqual({ source, destination: dir });
+    }
+    expect(settings.INIT_STEPS).toEqual(['topics', 'ksql', 'migrations', 'connectors']);
+    expect(settings.CONNECT_URL).toBe('http://connect:8083');
+  });
+
+  it('applies exactly the ksql/ files, in file-name order, each creating what the pipeline needs', async () => {
+    const onDisk = readdirSync(join(root, 'ksql'))
+      .filter((f) => f.endsWith('.sql'))
+      .sort();
+    const files = await readKsqlFiles(join(root, 'ksql'));
+    expect(files.map((f) => f.name)).toEqual(onDisk);
+    const statements = parseStatementFiles(files);
+    expect(new Set(statements.map((s) => s.file))).toEqual(new Set(onDisk));
+    const creates = describeCreates(statements);
+    expect(creates.map((c) => [c.kind, c.name])).toEqual(
+      expect.arrayContaining([
+        ['STREAM', 'STREAM_LOCATION'],
+        ['STREAM', 'STREAM_STATUS'],
+        ['STREAM', 'JOIN_EVENTS'],
+        ['TABLE', 'DEVICE_WINAGG_STATUS_PER2S'],
+        ['TABLE', 'DEVICE_WINAGG_STATUS_PERDEVICE'],
+      ]),
+    );
+    // Order: every stream or table a query reads was created by an earlier file.
+    creates.forEach((c, i) => {
+      const earlier = new Set(creates.slice(0, i).map((e) => e.name));
+      for (const source of c.sources) expect(earlier.has(source), `${c.file} reads ${source}`).toBe(true);
+    });
+    // The source streams read exactly the topics the init creates (with equal partition counts).
+    const sourceTopics = creates.filter((c) => !c.asSelect).map((c) => c.topic);
+    expect(new Set(sourceTopics)).toEqual(new Set(SOURCE_TOPICS));
+    // ksqlDB's outputs are the topics the embedded engine writes too.
+    const sinks = creates.filter((c) => c.asSelect).map((c) => c.topic);
+    expect(sinks).toEqual(
+      expect.arrayContaining([
+        TOPICS.JOIN_EVENTS,
+        TOPICS.DEVICE_WINAGG_STATUS_PER2S,
+        TOPICS.DEVICE_WINAGG_STATUS_PERDEVICE,
+      ]),
+    );
+  });
+});
+
+/** The PostgreSQL table a JDBC sink writes, as PostgreSQL will resolve it. */
+describe('connect/ configs', () => {
+  const dir = join(root, 'connect');
+  const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')) : [];
+  const connectors = files.map((f) => parseConnectorFile(f, readFileSync(join(dir, f), 'utf8')));
+  const topicsOf = (c: ConnectorConfig) => (c.config['topics'] ?? '').split(',').map((t) => t.trim());
+  const ksqlOutputs = async () =>
+    new Map(
+      describeCreates(parseStatementFiles(await readKsqlFiles(join(root, 'ksql'))))
+        .filter((c) => c.asSelect)
+        .map((c) => [c.topic, c]),
+    );
+  const migratedTables = async () =>
+    parseTables((await loadMigrations(join(root, 'migrations'))).map((m) => m.sql).join('\n'));
+
+  it('exist for both ksqlDB tables and read only topics ksqlDB produces', async () => {
+    const produced = await ksqlOutputs();
+    const read = connectors.flatMap(topicsOf);
+    expect(read).toEqual(
+      expect.arrayContaining([TOPICS.DEVICE_WINAGG_STATUS_PER2S, TOPICS.DEVICE_WINAGG_STATUS_PERDEVICE]),
+    );
+    for (const topic of read) expect(produced.has(topic), `${topic} is a ksqlDB output`).toBe(true);
+    expect(new Set(connectors.map((c) => c.name)).size, 'connector names are unique').toBe(connectors.length);
+  });
+
+  it('write into tables the migrations create, column by column', async () => {
+    const produced = await ksqlOutputs();
+    const tables = await migratedTables();
+    expect(connectors.length).toBeGreaterThan(0);
+    for (const connector of connectors) {
+      const c = connector.config;
+      expect(c['auto.create'] ?? 'false', `${connector.name} does not create tables`).toBe('false');
+      expect(c['schema.evolution'] ?? 'none', `${connector.name} does not alter tables`).toBe('none');
+      for (const topic of topicsOf(connector)) {
+        const label = `${connector.name} (${topic})`;
+        const table = tables.get(targetTable(connector, topic));
+        expect(table, `${label} writes ${targetTable(connector, topic)}, a migrated table`).toBeDefined();
+        const output = produced.get(topic)!;
+        expect(output.columns, `${label}: ksqlDB columns are known`).not.toContain('*');
+        // For a table, the GROUP BY columns are the Kafka key, not part of the record value.
+        const value = output.columns.filter((col) => !(output.kind === 'TABLE' && output.keyColumns.includes(col)));
+        const written = writtenRecord(connector, value);
+        expect(written.unknownRenames, `${label}: renames of columns ksqlDB does not write`).toEqual([]);
+        const all = [...new Set([...written.valueColumns, ...written.keyColumns])];
+        for (const col of all) expect(table!.columns.has(col), `${label}: column ${col} exists`).toBe(true);
+        for (const col of table!.columns.values()) {
+          if (col.notNull && !col.filledByDatabase) {
+            expect(all, `${label}: NOT NULL column ${col.name} is written`).toContain(col.name);
+          }
+        }
+        if ((c['insert.mode'] ?? 'insert') === 'upsert') {
+          expect(written.keyColumns, `${label}: upserts on the table's primary key`).toEqual(table!.primaryKey);
+        }
+      }
+    }
+  });
+
+  it('use plugins the worker image has, Redpanda as Schema Registry and secrets only through env placeholders', () => {
+    const connectEnv = serviceEnvironment(services['connect']!);
+    const dockerfile = read('docker/connect/Dockerfile');
+    // Classes of the base image (Kafka Connect runtime, Confluent converters) and of the plugins the Dockerfile adds.
+    const available = ['org.apache.kafka.connect.', 'io.confluent.connect.avro.AvroConverter'];
+    if (dockerfile.includes('io.debezium:debezium-connector-jdbc')) {
+      available.push('io.debezium.connector.jdbc.JdbcSinkConnector', 'io.debezium.transforms.');
+    }
+    if (dockerfile.includes('confluentinc/kafka-connect-jdbc')) available.push('io.confluent.connect.jdbc.');
+    const isAvailable = (cls: string) => available.some((p) => cls === p || (p.endsWith('.') && cls.startsWith(p)));
+    for (const connector of connectors) {
+      const c = connector.config;
+      expect(isAvailable(c['connector.class']!), `${connector.name} ${c['connector.class']}`).toBe(true);
+      for (const [key, value] of Object.entries(c)) {
+        if (/(^|\.)(converter|type|class)$/.test(key)) {
+          expect(isAvailable(value), `${connector.name} ${key}=${value} is on the worker`).toBe(true);
+        }
+        if (key.endsWith('schema.registry.url')) expect(value, `${connector.name} ${key}`).toBe('http://redpanda:8081');
+        if (/password/i.test(key)) expect(value, `${connector.name} ${key}`).toMatch(/^\$\{env:[A-Z_]+\}$/);
+        for (const [, provider, variable] of value.matchAll(/\$\{(\w+):([^}:]+)\}/g)) {
+          expect(provider, `${connector.name} ${key} uses the env config provider`).toBe('env');
+          expect(connectEnv, `connect has ${variable} for ${connector.name}`).toHaveProperty(variable!);
+        }
+      }
+    }
+    expect(connectEnv['CONNECT_CONFIG_PROVIDERS']).toBe('env');
+    expect(connectEnv['CONNECT_CONFIG_PROVIDERS_ENV_CLASS']).toBe(
+      'org.apache.kafka.common.config.provider.EnvVarConfigProvider',
+    );
+    // Every connection setting resolves, from the worker's environment, to the database the app reads.
+    const app = new URL(loadConfig(serviceEnvironment(services['app']!)).DATABASE_URL);
+    const resolveEnv = (v: string | undefined) =>
+      (v ?? '').replace(/\$\{env:([^}]+)\}/g, (_m, name: string) => connectEnv[name] ?? '');
+    for (const connector of connectors) {
+      const c = connector.config;
+      const url = new URL(resolveEnv(c['connection.url']).replace(/^jdbc:/, ''));
+      expect(url.host, connector.name).toBe(app.host);
+      expect(url.pathname, connector.name).toBe(app.pathname);
+      expect(resolveEnv(c['connection.user'] ?? c['connection.username'])).toBe(decodeURIComponent(app.username));
+      expect(resolveEnv(c['connection.password'])).toBe(decodeURIComponent(app.password));
+    }
+  });
+});
+
+describe("the app's configuration in this deployment", () => {
+  it('parses with loadConfig: ENGINE=ksqldb against the compose services, with and without .env', () => {
+    for (const file of [compose, composeWithEnv]) {
+      const config = loadConfig(serviceEnvironment(file.services['app']!));
+      expect(config.ENGINE).toBe('ksqldb');
+      expect(config.KSQLDB_URL).toBe('http://ksqldb-server:8088');
+      expect(config.KAFKA_BROKERS).toEqual(['redpanda:9092']);
+      expect(new URL(config.DATABASE_URL).host).toBe('postgres:5432');
+      expect(config.HOST).toBe('0.0.0.0');
+      expect(config.KAFKA_CREATE_TOPICS).toBe(false); // the init did it
+      expect(config.DATABASE_MIGRATE).toBe(false);
+    }
+  });
+
+  it('gives the init and the embedded app settings that parse too', () => {
+    const init = loadConfig(serviceEnvironment(services['init']!));
+    const app = loadConfig(serviceEnvironment(services['app']!));
+    expect(init.KAFKA_TOPIC_PARTITIONS).toBe(app.KAFKA_TOPIC_PARTITIONS);
+    expect(init.DATABASE_URL).toBe(app.DATABASE_URL);
+    const embedded = loadConfig(serviceEnvironment(services['app-embedded']!));
+    expect(embedded.ENGINE).toBe('embedded');
+    expect(embedded.DATABASE_MIGRATE).toBe(true);
+    expect(embedded.KAFKA_CREATE_TOPICS).toBe(true);
+  });
+
+  it('matches the database credentials PostgreSQL is started with', () => {
+    const pg = serviceEnvironment(services['postgres']!);
+    for (const file of [compose, composeWithEnv]) {
+      const url = new URL(loadConfig(serviceEnvironment(file.services['app']!)).DATABASE_URL);
+      const pgEnv = serviceEnvironment(file.services['postgres']!);
+      expect(decodeURIComponent(url.username)).toBe(pgEnv['POSTGRES_USER']);
+      expect(decodeURIComponent(url.password)).toBe(pgEnv['POSTGRES_PASSWORD']);
+      expect(url.pathname).toBe(`/${pgEnv['POSTGRES_DB']}`);
+    }
+    expect(pg['POSTGRES_PASSWORD']).toBeTruthy();
+  });
+
+  it('imports at run time only production dependencies (the image installs no others)', () => {
+    const pkg = JSON.parse(read('package.json')) as { dependencies: Record<string, string> };
+    const files = [
+      ...readdirSync(join(root, 'src'), { recursive: true, encoding: 'utf8' }).map((f) => join('src', f)),
+      'scripts/compose-init.ts',
+      ...readdirSync(join(root, 'scripts/compose-init')).map((f) => join('scripts/compose-init', f)),
+    ].filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'));
+    const missing = new Set<string>();
+    for (const file of files) {
+      const code = read(file);
+      // Type-only imports vanish at compile time.
+      for (const [, typeOnly, spec] of code.matchAll(
+        /^\s*(?:import|export)\s+(type\s+)?[^'";]*?from\s+['"]([^'"]+)['"]/gm,
+      )) {
+        if (typeOnly || spec!.startsWith('.') || spec!.startsWith('node:')) continue;
+        const name = spec!.startsWith('@') ? spec!.split('/').slice(0, 2).join('/') : spec!.split('/')[0]!;
+        if (!pkg.dependencies[name]) missing.add(`${name} (${file})`);
+      }
+    }
+    expect([...missing]).toEqual([]);
+  });
+
+  it('runs the app image read-only, without capabilities or privilege escalation', () => {
+    for (const name of ['init', 'app', 'app-embedded']) {
+      expect(services[name], name).toMatchObject({
+        read_only: true,
+        cap_drop: ['ALL'],
+        security_opt: ['no-new-privileges:true'],
+      });
+    }
+  });
+
+  it('builds the app image as a non-root user with a healthcheck', () => {
+    const dockerfile = parseDockerfile(join(root, 'Dockerfile'));
+    expect(dockerfile.stages).toEqual(expect.arrayContaining(['build', 'prod-deps', 'runtime']));
+    expect(dockerfile.user).toBe('node');
+    expect(dockerfile.hasHealthcheck).toBe(true);
+    expect(dockerfile.cmd).toBe('["node", "dist/main.js"]');
+  });
+});

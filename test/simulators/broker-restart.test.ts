@@ -1,0 +1,125 @@
+/**
+ * A run survives its broker going away and coming back. The shared broker is never touched: this file starts
+ * a private single-node Kafka on free loopback ports (the same jars and scripts as `npm run infra:up`), stops
+ * it in the middle of a run, and starts it again.
+ */
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Admin, Consumer, MessagesStreamModes, stringDeserializers } from '@platformatic/kafka';
+import { afterAll, describe, expect, it } from 'vitest';
+import { kafkaClasspath, kafkaDown, kafkaUp, loadInfraSettings } from '../../scripts/infra.js';
+import { createSimulatorController } from '../../src/simulators/simulator-controller.js';
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (typeof address !== 'object' || address === null) throw new Error('no port');
+  return address.port;
+}
+
+async function waitFor(what: string, timeoutMs: number, check: () => boolean) {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+async function countIds(brokers: string[], topics: string[], expected: number): Promise<Set<string>> {
+  const consumer = new Consumer({
+    clientId: 'restart-reader',
+    groupId: `restart-reader-${Date.now()}`,
+    bootstrapBrokers: brokers,
+    deserializers: stringDeserializers,
+    maxWaitTime: 200,
+  });
+  const ids = new Set<string>();
+  const stream = await consumer.consume({ topics, mode: MessagesStreamModes.EARLIEST, autocommit: false });
+  const timer = setTimeout(() => void stream.close(), 15_000);
+  let records = 0;
+  try {
+    for await (const m of stream) {
+      records++;
+      ids.add(JSON.parse(m.value).id);
+      if (ids.size >= expected) break;
+    }
+  } finally {
+    clearTimeout(timer);
+    await stream.close().catch(() => undefined);
+    await consumer.close(true);
+  }
+  expect(records).toBeGreaterThanOrEqual(ids.size);
+  return ids;
+}
+
+describe('a simulation run when its broker restarts', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sim-private-kafka-'));
+  let settings: ReturnType<typeof loadInfraSettings> | undefined;
+  afterAll(async () => {
+    if (settings) await kafkaDown(settings);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('keeps its state while the broker is down, counts failed sends, and resumes without losing events', async () => {
+    // Reuse the shared set-up's resolved classpath so the private broker needs no Maven run.
+    const shared = loadInfraSettings({});
+    kafkaClasspath(shared);
+    mkdirSync(join(dir, 'kafka'), { recursive: true });
+    for (const file of readdirSync(join(shared.INFRA_DIR, 'kafka')).filter((f) => f.startsWith('classpath-'))) {
+      copyFileSync(join(shared.INFRA_DIR, 'kafka', file), join(dir, 'kafka', file));
+    }
+    settings = loadInfraSettings({
+      INFRA_DIR: dir,
+      INFRA_KAFKA_PORT: String(await freePort()),
+      INFRA_KAFKA_CONTROLLER_PORT: String(await freePort()),
+      INFRA_KAFKA_HEAP: '384m',
+    });
+    await kafkaUp(settings);
+    const brokers = [`127.0.0.1:${settings.INFRA_KAFKA_PORT}`];
+    const topics = { location: 'restart_location', status: 'restart_status' };
+    const admin = new Admin({ clientId: 'restart-admin', bootstrapBrokers: brokers });
+    await admin.createTopics({ topics: Object.values(topics), partitions: 2, replicas: 1 });
+    await admin.close();
+
+    const controller = createSimulatorController({
+      kafka: { brokers, clientId: 'restart-test' },
+      topics,
+      limits: { maxDevices: 10, maxEventsPerSecond: 1000 },
+      stopTimeoutMs: 20_000,
+    });
+    try {
+      controller.startRun({ seed: 11, location_interval_ms: 200, status_interval_ms: 100 });
+      const sent = () => {
+        const t = controller.status().topics!;
+        return t.location.sent + t.status.sent;
+      };
+      await waitFor('first acknowledgements', 15_000, () => sent() > 20);
+
+      await kafkaDown(settings);
+      await waitFor('failed sends', 30_000, () => controller.status().errors.failed_sends > 0);
+      const during = controller.status();
+      expect(during.state).toBe('running');
+      expect(during.errors.last_error).not.toBeNull();
+      const sentWhileDown = sent();
+
+      await kafkaUp(settings);
+      await waitFor('production to resume', 60_000, () => sent() > sentWhileDown + 30);
+      const final = await controller.stopRun();
+      const t = final.topics!;
+      const generated = t.location.generated + t.status.generated;
+      expect(final.errors.failed_sends).toBeGreaterThan(0);
+      expect(t.location.abandoned + t.status.abandoned).toBe(0);
+      expect(t.location.sent + t.status.sent).toBe(generated);
+
+      // Every generated event reached the restarted broker (ids are unique per event).
+      const ids = await countIds(brokers, Object.values(topics), generated);
+      expect(ids.size).toBe(generated);
+    } finally {
+      await controller.close();
+    }
+  }, 240_000);
+});
