@@ -151,7 +151,14 @@ process.send?.({ type: 'ready', port: (server.address() as AddressInfo).port });
 
 process.on('message', async (message: { type: string; count?: number; intervalMs?: number }) => {
   if (message.type === 'memory') {
-    process.send?.({ type: 'memory', ...process.memoryUsage(), clients: broadcaster.clients() });
+    const cpu = process.cpuUsage();
+    process.send?.({
+      type: 'memory',
+      ...process.memoryUsage(),
+      clients: broadcaster.clients(),
+      cpuMs: (cpu.user + cpu.system) / 1000,
+      at: Date.now(),
+    });
   } else if (message.type === 'produce') {
     for (let i = 0; i < (message.count ?? 0); i++) {
       const deviceId = DEVICES[i % DEVICES.length] as string;

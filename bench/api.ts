@@ -10,7 +10,7 @@
  * Settings: BENCH_DURATION_S (default 5 per target), BENCH_CONNECTIONS (default 50), BENCH_SSE_CLIENTS,
  * BENCH_SSE_EVENTS (default 60, 10 per second), KAFKA_BROKERS / DATABASE_URL (default: the local infrastructure).
  */
-import { type ChildProcess, fork } from 'node:child_process';
+import { type ChildProcess, execFileSync, fork } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, get } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -111,8 +111,15 @@ for (const path of paths) {
 }
 bare.child.send({ type: 'stop' });
 
-// SSE fan-out.
-const limit = Number(process.env['BENCH_SSE_CLIENTS'] ?? 10_000);
+// SSE fan-out. Each client is one socket here and one in the API process: stay under the open-files limit.
+const wanted = Number(process.env['BENCH_SSE_CLIENTS'] ?? 10_000);
+const openFiles = Number(execFileSync('sh', ['-c', 'ulimit -n']).toString().trim()) || Number.POSITIVE_INFINITY;
+const limit = Math.min(wanted, openFiles - 1000);
+if (limit < wanted) {
+  process.stdout.write(
+    `note: ulimit -n is ${openFiles}; using ${limit} SSE clients (raise it with \`ulimit -n 65536\` first)\n`,
+  );
+}
 const before = await ask<{ rss: number; heapUsed: number }>(api.child, 'memory', 'memory');
 const histogram = hdr.build({
   lowestDiscernibleValue: 1,
@@ -171,12 +178,15 @@ for (let i = 0; i < limit; i += 250) {
   await Promise.all(Array.from({ length: Math.min(250, limit - i) }, openClient));
 }
 const connectMs = Date.now() - connectStarted;
-const withClients = await ask<{ rss: number; heapUsed: number; clients: number }>(api.child, 'memory', 'memory');
+type Usage = { rss: number; heapUsed: number; clients: number; cpuMs: number; at: number };
+const withClients = await ask<Usage>(api.child, 'memory', 'memory');
 await ask(api.child, 'produce', 'produced', { count: sseEvents, intervalMs: 100 });
 // Let the last events arrive (bounded).
 const expected = sseEvents * connected;
 for (let i = 0; i < 100 && delivered < expected; i++) await new Promise((r) => setTimeout(r, 100));
-const during = await ask<{ rss: number; heapUsed: number; clients: number }>(api.child, 'memory', 'memory');
+const during = await ask<Usage>(api.child, 'memory', 'memory');
+// Share of one core the API process used while it fanned the events out.
+const apiCpu = ((during.cpuMs - withClients.cpuMs) / (during.at - withClients.at)) * 100;
 
 process.stdout.write(
   `\nSSE fan-out on /stream/latest/events: ${connected} clients connected in ${connectMs} ms (${failed} failed), ${sseEvents} events at 10/s\n`,
@@ -187,6 +197,7 @@ process.stdout.write(
 process.stdout.write(
   `| ${delivered} / ${expected} | ${histogram.getValueAtPercentile(50)} | ${histogram.getValueAtPercentile(99)} | ${histogram.maxValue} | ${mb(before.rss)} | ${mb(Math.max(withClients.rss, during.rss))} | ${mb(during.heapUsed)} |\n`,
 );
+process.stdout.write(`API process CPU during the fan-out: ${apiCpu.toFixed(0)} % of one core\n`);
 process.stdout.write(
   '(latency = receipt time in the bench process − event_ts stamped when the record was produced to Kafka)\n',
 );

@@ -121,10 +121,20 @@ async function rawConsume(): Promise<number> {
   });
   let count = 0;
   let started = 0;
+  let last = performance.now();
+  // A stall guard, so a miscount can never hang the benchmark.
+  const guard = setInterval(() => {
+    if (performance.now() - last > 10_000) {
+      console.log(`raw consume stalled at ${count} records`);
+      void stream.close();
+    }
+  }, 1000);
   for await (const _ of stream) {
     if (count === 0) started = performance.now();
+    last = performance.now();
     if (++count >= totalEvents) break;
   }
+  clearInterval(guard);
   const elapsed = performance.now() - started;
   await stream.close();
   await consumer.close(true);

@@ -73,17 +73,18 @@ export function createApplication(config: Config, logger: Logger): Application {
   const streamLayer = createStreamLayerFromConfig(config, kafka, logger);
   const broadcaster = createBroadcaster({ historySize: config.SSE_HISTORY_SIZE, maxClients: config.SSE_MAX_CLIENTS });
   streamLayer.onChange((change) => broadcaster.publish(change));
+  const simulator = createSimulatorFromConfig(config, kafka, logger);
   const services: Services = {
     config,
     logger,
     sql,
     kafka,
     admin,
-    simulator: createSimulatorFromConfig(config, kafka, logger),
+    simulator,
     streamLayer,
     broadcaster,
     warehouse: createWarehouseReader({ sql }),
-    metrics: [createProcessMetrics(), streamLayer, broadcaster],
+    metrics: [createProcessMetrics(), streamLayer, broadcaster, simulator],
     readiness: [
       { name: 'kafka', check: () => pingKafka(admin) },
       { name: 'postgresql', check: () => pingDatabase(sql) },

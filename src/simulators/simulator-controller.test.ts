@@ -73,6 +73,26 @@ describe('simulator controller', () => {
     expect(controller.status().topics!.status.sent).toBe(stopped.topics!.status.sent);
   });
 
+  it('exposes sent counters that keep growing across runs, and the running state', async () => {
+    const { controller, step } = setup();
+    const sample = (name: string, topic?: string) =>
+      controller.metrics().find((m) => m.name === name && (topic === undefined || m.labels?.['topic'] === topic))
+        ?.value;
+    expect(sample('simulator_running')).toBe(0);
+    controller.startRun({ seed: 1 });
+    await step(10_000);
+    expect(sample('simulator_running')).toBe(1);
+    expect(sample('simulator_events_sent_total', 'st')).toBe(60);
+    await controller.stopRun();
+    const afterFirst = sample('simulator_events_sent_total', 'st')!;
+    controller.startRun({ seed: 2 });
+    await step(10_000);
+    await controller.stopRun();
+    expect(sample('simulator_events_sent_total', 'st')).toBeGreaterThan(afterFirst);
+    expect(sample('simulator_events_sent_total', 'loc')).toBeGreaterThanOrEqual(30);
+    expect(sample('simulator_running')).toBe(0);
+  });
+
   it('refuses a second run with a conflict while one is active, and allows one after stopping', async () => {
     const { controller } = setup();
     controller.startRun({ seed: 1 });

@@ -14,6 +14,7 @@ import type { KafkaConnection } from '../bus/kafka-admin.js';
 import { TOPICS } from '../core/topics.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
+import type { MetricSample } from '../observability/metrics.js';
 import { type BatchingSender, createBatchingSender, type SendBatch } from './batching-sender.js';
 import { type Clock, systemClock } from './clock.js';
 import { createKafkaBatchSender, type SimulatorCompression } from './kafka-producer.js';
@@ -55,6 +56,8 @@ export interface SimulatorController {
   status(): SimulationStatus;
   /** Stops any run; for application shutdown. */
   close(): Promise<void>;
+  /** Prometheus samples: events sent/failed/abandoned per topic over the process's life, and the run state. */
+  metrics(): MetricSample[];
 }
 
 interface ActiveRun {
@@ -66,7 +69,11 @@ interface ActiveRun {
   state: 'running' | 'stopping' | 'stopped' | 'completed';
   stoppedAt: number | undefined;
   finalizing: Promise<void> | undefined;
+  /** Set once the run's final counts are added to the process totals. */
+  accounted: boolean;
 }
+
+type Totals = Record<'location' | 'status', { sent: number; failed: number; abandoned: number }>;
 
 const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
 
@@ -77,6 +84,20 @@ export function createSimulatorController(options: SimulatorControllerOptions): 
   const stopTimeoutMs = options.stopTimeoutMs ?? 10_000;
   const logger = options.logger;
   let current: ActiveRun | undefined;
+  // Counters must not go back when a new run starts: finished runs are folded into these totals.
+  const finished: Totals = {
+    location: { sent: 0, failed: 0, abandoned: 0 },
+    status: { sent: 0, failed: 0, abandoned: 0 },
+  };
+
+  function runTotals(active: ActiveRun): Totals {
+    const stats = active.sender.stats();
+    const pick = (topic: string) => {
+      const t = stats.topics[topic] ?? { sent: 0, failed: 0, abandoned: 0 };
+      return { sent: t.sent, failed: t.failed, abandoned: t.abandoned };
+    };
+    return { location: pick(topics.location), status: pick(topics.status) };
+  }
 
   /** Flushes, closes the producer and settles the final state; idempotent. Never touches `active.run`. */
   function finalize(active: ActiveRun, final: 'stopped' | 'completed') {
@@ -87,6 +108,13 @@ export function createSimulatorController(options: SimulatorControllerOptions): 
       await active.closeProducer().catch((err: unknown) => logger?.warn({ err }, 'simulator_producer_close_failed'));
       active.stoppedAt = clock.now();
       active.state = final;
+      const totals = runTotals(active);
+      for (const kind of ['location', 'status'] as const) {
+        finished[kind].sent += totals[kind].sent;
+        finished[kind].failed += totals[kind].failed;
+        finished[kind].abandoned += totals[kind].abandoned;
+      }
+      active.accounted = true;
       logger?.info({ runId: active.id, state: final, flushed }, 'simulation_stopped');
     })();
     return active.finalizing;
@@ -160,6 +188,7 @@ export function createSimulatorController(options: SimulatorControllerOptions): 
         state: 'running',
         stoppedAt: undefined,
         finalizing: undefined,
+        accounted: false,
         // Assigned just below; `finalize` (which `onFinished` may call synchronously) does not read it.
         run: undefined as unknown as SimulationRun,
       };
@@ -189,6 +218,38 @@ export function createSimulatorController(options: SimulatorControllerOptions): 
         current.run.halt();
         await finalize(current, 'stopped');
       }
+    },
+    metrics() {
+      const live = current && !current.accounted ? runTotals(current) : undefined;
+      const samples: MetricSample[] = [];
+      for (const kind of ['location', 'status'] as const) {
+        const topic = kind === 'location' ? topics.location : topics.status;
+        for (const outcome of ['sent', 'failed', 'abandoned'] as const) {
+          samples.push({
+            name: `simulator_events_${outcome}_total`,
+            help: `Simulated events ${outcome} to Kafka since the process started`,
+            type: 'counter',
+            value: finished[kind][outcome] + (live?.[kind][outcome] ?? 0),
+            labels: { topic },
+          });
+        }
+      }
+      const running = current?.state === 'running' || current?.state === 'stopping';
+      samples.push(
+        {
+          name: 'simulator_running',
+          help: '1 while a simulation run is active',
+          type: 'gauge',
+          value: running ? 1 : 0,
+        },
+        {
+          name: 'simulator_buffered_events',
+          help: 'Events generated but not yet acknowledged by Kafka',
+          type: 'gauge',
+          value: current ? current.sender.stats().buffered : 0,
+        },
+      );
+      return samples;
     },
   };
 }

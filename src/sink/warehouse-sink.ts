@@ -25,6 +25,9 @@ import { createDeadLetterPublisher, type RawMessage, type Rejected } from './dea
 import { createRetrySleeper, isRecordRefusal, isRetryableDatabaseError } from './retry.js';
 import { type DeviceRow, decodeDeviceRow, decodeWindowRow, RecordRejectedError, type WindowRow } from './rows.js';
 import { type SinkStats, sinkMetricSamples } from './sink-metrics.js';
+
+export type { SinkState, SinkStats } from './sink-metrics.js';
+
 import { createWarehouseWriter } from './warehouse-writer.js';
 
 interface Entry<R> {

@@ -84,29 +84,26 @@ export function createEmbeddedStreamLayer(options: EmbeddedStreamLayerOptions): 
 
   function handle(message: { topic: string; partition: number; offset: bigint; key: Buffer; value: Buffer }) {
     counters.records++;
-    const decoded =
-      message.topic === windowsTopic
-        ? decodeWindowRecord(message.key, message.value)
-        : decodeLatestRecord(message.key, message.value);
-    if (!decoded.ok) {
+    let reason: string | undefined;
+    if (message.topic === windowsTopic) {
+      const decoded = decodeWindowRecord(message.key, message.value);
+      if (decoded.ok) emit(view.applyWindow(decoded.deviceId, decoded.windowStart ?? 0, decoded.row));
+      else reason = decoded.reason;
+    } else {
+      const decoded = decodeLatestRecord(message.key, message.value);
+      if (decoded.ok) emit(view.applyLatest(decoded.deviceId, decoded.row));
+      else reason = decoded.reason;
+    }
+    if (reason !== undefined) {
       counters.invalid++;
+      // Sampled: a topic full of bad records must not flood the log.
       if (counters.invalid <= 10 || counters.invalid % 1000 === 0) {
+        const { topic, partition } = message;
         logger.warn(
-          {
-            topic: message.topic,
-            partition: message.partition,
-            offset: String(message.offset),
-            reason: decoded.reason,
-            invalid: counters.invalid,
-          },
+          { topic, partition, offset: String(message.offset), reason, invalid: counters.invalid },
           'stream_record_invalid',
         );
       }
-    } else if (message.topic === windowsTopic) {
-      const row = decoded.row as Parameters<typeof view.applyWindow>[2];
-      emit(view.applyWindow(decoded.deviceId, decoded.windowStart ?? 0, row));
-    } else {
-      emit(view.applyLatest(decoded.deviceId, decoded.row as Parameters<typeof view.applyLatest>[1]));
     }
     if (!caughtUp) {
       const key = `${message.topic}/${message.partition}`;

@@ -95,6 +95,13 @@ export function toLatestRow(row: KsqlRow): DeviceLatest {
   };
 }
 
+function newest(rows: KsqlRow[], limit: number): WindowAggregate[] {
+  return rows
+    .map(toWindowRow)
+    .sort((a, b) => b.window_start - a.window_start)
+    .slice(0, limit);
+}
+
 export function createKsqlDbStreamLayer(options: KsqlDbStreamLayerOptions): StreamLayer {
   const windowsTable = options.windowsTable ?? 'DEVICE_WINAGG_STATUS_PER2S';
   const latestTable = options.latestTable ?? 'DEVICE_WINAGG_STATUS_PERDEVICE';
@@ -110,6 +117,7 @@ export function createKsqlDbStreamLayer(options: KsqlDbStreamLayerOptions): Stre
 
   // Constant statements: the only variable part is the session variable bound by ksqlDB.
   const windowsSql = `SELECT * FROM ${windowsTable} WHERE DEVICE_ID = '\${device_id}';`;
+  const recentWindowsSql = `SELECT * FROM ${windowsTable} WHERE DEVICE_ID = '\${device_id}' AND WINDOWSTART >= \${since};`;
   const latestSql = `SELECT * FROM ${latestTable};`;
 
   function emit(change: StreamChange) {
@@ -204,9 +212,16 @@ export function createKsqlDbStreamLayer(options: KsqlDbStreamLayerOptions): Stre
       // Validated by the route already; checked again because this is the line that reaches ksqlDB.
       if (!DEVICE_ID_PATTERN.test(deviceId)) return [];
       // ksqlDB substitutes variables as text: the value is escaped as a string-literal body on top of the check.
-      const rows = await pull(windowsSql, { device_id: escapeKsqlString(deviceId) });
-      const windows = rows.map(toWindowRow).sort((a, b) => b.window_start - a.window_start);
-      return windows.slice(0, limit);
+      const device = escapeKsqlString(deviceId);
+      // A key lookup returns every retained window (a day by default), oldest first. Ask for a recent range
+      // first, widening it, and fall back to the whole key only when the device has too few recent windows.
+      let span = limit * WINDOW_SIZE_MS * 2;
+      for (let attempt = 0; attempt < 3; attempt++, span *= 16) {
+        const since = String(Math.trunc(Date.now() - span));
+        const rows = await pull(recentWindowsSql, { device_id: device, since });
+        if (rows.length >= limit) return newest(rows, limit);
+      }
+      return newest(await pull(windowsSql, { device_id: device }), limit);
     },
     async listLatest() {
       const rows = await pull(latestSql);

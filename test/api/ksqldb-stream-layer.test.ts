@@ -44,6 +44,8 @@ const LATEST_COLUMNS = [
   'ALTITUDE',
 ];
 const base = 1_772_400_000_000;
+// 100 windows ending now: a live device.
+const liveBase = Date.now() - (Date.now() % 2000) - 99 * 2000;
 const windowRow = (d: string, ws: number, count = 1) => [
   d,
   ws,
@@ -133,9 +135,13 @@ function handle(req: IncomingMessage, res: ServerResponse, body: string) {
   }
   let rows: unknown[][] = [];
   if (windows) {
-    // A key lookup: ascending WINDOWSTART, as ksqlDB returns it.
-    const match = /WHERE DEVICE_ID = '([^']*)';$/.exec(sql);
+    // A key lookup, optionally bounded on WINDOWSTART: ascending WINDOWSTART, as ksqlDB returns it.
+    const match = /WHERE DEVICE_ID = '([^']*)'(?: AND WINDOWSTART >= (\d+))?;$/.exec(sql);
+    const since = Number(match?.[2] ?? 0);
     if (match?.[1] === 'dev-1') rows = [0, 1, 2, 3, 4].map((i) => windowRow('dev-1', base + i * 2000));
+    if (match?.[1] === 'dev-live')
+      rows = Array.from({ length: 100 }, (_, i) => windowRow('dev-live', liveBase + i * 2000));
+    rows = rows.filter((r) => (r[1] as number) >= since);
   } else {
     rows = [latestRow('dev-2', base + 2), latestRow('dev-1', base + 1)];
   }
@@ -201,14 +207,25 @@ describe('ksqlDB stream layer', () => {
       avg_sound: 40,
       avg_alt: 1500,
     });
-    const [request] = received;
-    expect(request).toMatchObject({
+    // Too few recent windows (the test data is old): three widening ranges, then the whole key.
+    expect(received.map((r) => r.sql)).toEqual([
+      ...Array(3).fill(
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: ksqlDB session-variable references, sent verbatim
+        "SELECT * FROM DEVICE_WINAGG_STATUS_PER2S WHERE DEVICE_ID = '${device_id}' AND WINDOWSTART >= ${since};",
+      ),
       // biome-ignore lint/suspicious/noTemplateCurlyInString: a ksqlDB session-variable reference, sent verbatim
-      sql: "SELECT * FROM DEVICE_WINAGG_STATUS_PER2S WHERE DEVICE_ID = '${device_id}';",
+      "SELECT * FROM DEVICE_WINAGG_STATUS_PER2S WHERE DEVICE_ID = '${device_id}';",
+    ]);
+    expect(received[3]).toMatchObject({
       sessionVariables: { device_id: 'dev-1' },
       accept: 'application/vnd.ksqlapi.delimited.v1',
       httpVersion: '1.1',
     });
+    expect(received[0]?.sessionVariables).toEqual({ device_id: 'dev-1', since: expect.stringMatching(/^\d+$/) });
+    received.length = 0;
+    const live = await layer().listWindows({ deviceId: 'dev-live', limit: 10 });
+    expect(live.map((r) => r.window_start)).toEqual(Array.from({ length: 10 }, (_, i) => liveBase + (99 - i) * 2000));
+    expect(received).toHaveLength(1);
     expect(await layer().listWindows({ deviceId: 'dev-7', limit: 3 })).toEqual([]);
   });
 

@@ -23,13 +23,26 @@ function events(): { location: Event[]; status: Event[] } {
       status.push({
         topic: 'status',
         key: device,
-        value: { id: `s${d}-${t}`, device_id: device, sound: 30 + d, temperature: t % 1500 === 0 ? null : 20 + (t % 9), altitude: 1000 + t / 100, event_ts: ts },
+        value: {
+          id: `s${d}-${t}`,
+          device_id: device,
+          sound: 30 + d,
+          temperature: t % 1500 === 0 ? null : 20 + (t % 9),
+          altitude: 1000 + t / 100,
+          event_ts: ts,
+        },
       });
       if (t % 2000 === d * 500) {
         location.push({
           topic: 'location',
           key: device,
-          value: { id: `l${d}-${t}`, device_id: device, latitude: 9 + d / 10, longitude: 107 + t / 1e5, event_ts: ts + 250 },
+          value: {
+            id: `l${d}-${t}`,
+            device_id: device,
+            latitude: 9 + d / 10,
+            longitude: 107 + t / 1e5,
+            event_ts: ts + 250,
+          },
         });
       }
     }
@@ -73,7 +86,10 @@ describe('interleaving of the two source topics', () => {
   it('does not change the final window and device state', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.array(fc.boolean(), { minLength: all.location.length + all.status.length, maxLength: all.location.length + all.status.length }),
+        fc.array(fc.boolean(), {
+          minLength: all.location.length + all.status.length,
+          maxLength: all.location.length + all.status.length,
+        }),
         fc.array(fc.integer({ min: 1, max: 60 }), { minLength: 40, maxLength: 40 }),
         fc.array(fc.integer({ min: 0, max: 40 }), { minLength: 40, maxLength: 40 }),
         async (picks, chunkSizes, delays) => {
@@ -82,7 +98,8 @@ describe('interleaving of the two source topics', () => {
           let l = 0;
           let s = 0;
           for (const pickLocation of picks) {
-            if ((pickLocation && l < all.location.length) || s >= all.status.length) schedule.push(all.location[l++] as Event);
+            if ((pickLocation && l < all.location.length) || s >= all.status.length)
+              schedule.push(all.location[l++] as Event);
             else schedule.push(all.status[s++] as Event);
           }
           const topics = await createProcessorTopics();
