@@ -126,6 +126,7 @@ export function createApplication(config: Config, logger: Logger): Application {
         started.push(component);
         logger.info({ component: component.name }, 'component_started');
       }
+      if (config.SIMULATOR_AUTOSTART) simulator.startRun({});
     },
     async stop() {
       for (const component of started.reverse()) {

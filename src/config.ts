@@ -135,6 +135,9 @@ export const EnvSchema = z.object({
   SIMULATOR_STOP_TIMEOUT_MS: int(100, 300_000)
     .default(10_000)
     .describe('Bound on the flush when a run stops; unsent events are then reported as abandoned'),
+  SIMULATOR_AUTOSTART: bool
+    .default(false)
+    .describe('Start a simulation with the defaults when the app starts (as POST /simulate with {})'),
 });
 
 export type Env = z.input<typeof EnvSchema>;

@@ -68,6 +68,19 @@ describe('the application shell', () => {
     expect(app.lines.map((l) => l['msg'])).toContain('shutdown_finished');
   });
 
+  it('starts the default simulation at start-up when SIMULATOR_AUTOSTART is set, and still exits 0', async () => {
+    const app = startApp({ SIMULATOR_AUTOSTART: 'true' });
+    const port = await app.listening;
+    const status = (await (await fetch(`http://127.0.0.1:${port}/simulate`)).json()) as {
+      state: string;
+      config: { devices: string[] };
+    };
+    expect(status.state).toBe('running');
+    expect(status.config.devices).toEqual(['dev-1', 'dev-2', 'dev-3']);
+    app.child.kill('SIGTERM');
+    expect(await exitCode(app.child)).toBe(0);
+  });
+
   it('refuses an invalid environment with one message naming every invalid variable', async () => {
     const app = startApp({ PORT: 'eighty', KAFKA_BROKERS: 'no-port', LOG_LEVEL: 'loud' });
     expect(await exitCode(app.child)).toBe(2);

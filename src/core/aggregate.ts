@@ -26,6 +26,8 @@ function addAvg(avg: Avg, value: number | null): void {
 const avgValue = (avg: Avg): number => (avg.count === 0 ? 0.0 : avg.sum / avg.count);
 
 export interface WindowState {
+  /** Built once per window and handed out with every update (a stable identity for coalescing). */
+  snapshot?: () => WindowAggregateRecord;
   deviceId: string;
   window: WindowBounds;
   /** Output timestamp: the largest row timestamp in the window (`KStreamWindowAggregate`). */
@@ -89,6 +91,8 @@ export function windowRecord(state: WindowState): WindowAggregateRecord {
 }
 
 export interface DeviceState {
+  /** Built once per device, as `WindowState.snapshot`. */
+  snapshot?: () => DeviceLatestRecord;
   /** Output timestamp: the largest row timestamp seen for the device. */
   ts: number;
   record: DeviceLatestRecord;

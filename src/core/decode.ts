@@ -31,6 +31,8 @@ export type Decoded<T> = { ok: true; event: T } | { ok: false; reason: string };
 
 type Fields = Map<string, unknown>;
 
+const UPPER = /[A-Z]/;
+
 function parseFields(raw: Buffer | string | null | undefined): Fields | string {
   if (raw === null || raw === undefined || raw.length === 0) return 'empty value';
   let parsed: unknown;
@@ -41,9 +43,10 @@ function parseFields(raw: Buffer | string | null | undefined): Fields | string {
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return 'value is not a JSON object';
   const fields: Fields = new Map();
-  for (const [key, value] of Object.entries(parsed)) {
-    const lower = key.toLowerCase();
-    if (!fields.has(lower)) fields.set(lower, value);
+  for (const key in parsed) {
+    // Lower-casing only keys that need it keeps the common (already lower-case) path cheap.
+    const lower = UPPER.test(key) ? key.toLowerCase() : key;
+    if (!fields.has(lower)) fields.set(lower, (parsed as Record<string, unknown>)[key]);
   }
   return fields;
 }

@@ -17,8 +17,11 @@ const collector = (): Collected => ({ joins: [], windows: new Map(), devices: ne
 function topologyInto(options: TopologyOptions, c: Collected): PartitionTopology {
   return new PartitionTopology(options, {
     joinRow: (key, ts, row) => c.joins.push({ key, ts, row }),
-    windowUpdate: (_key, _w, _ts, record) => c.windows.set(record.ID, record),
-    deviceUpdate: (key, ts, record) => c.devices.set(key, { ts, record }),
+    windowUpdate: (_key, _w, _ts, snapshot) => {
+      const record = snapshot();
+      c.windows.set(record.ID, record);
+    },
+    deviceUpdate: (key, ts, snapshot) => c.devices.set(key, { ts, record: snapshot() }),
   });
 }
 

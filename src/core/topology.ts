@@ -45,10 +45,15 @@ export interface TopologyOptions {
   joinRetentionMs: number;
 }
 
+/**
+ * Where updates go. Table updates come as `snapshot` functions: calling one at once gives the value after this
+ * update (every-update emission); calling it later gives the then-current value, so a coalescing consumer
+ * builds one record per key and flush instead of one per update.
+ */
 export interface TopologyOutput {
   joinRow(deviceId: string, ts: number, record: JoinEventRecord): void;
-  windowUpdate(deviceId: string, window: WindowBounds, ts: number, record: WindowAggregateRecord): void;
-  deviceUpdate(deviceId: string, ts: number, record: DeviceLatestRecord): void;
+  windowUpdate(deviceId: string, window: WindowBounds, ts: number, snapshot: () => WindowAggregateRecord): void;
+  deviceUpdate(deviceId: string, ts: number, snapshot: () => DeviceLatestRecord): void;
 }
 
 export interface TopologyCounters {
@@ -122,7 +127,9 @@ export class PartitionTopology {
   processLocation(event: LocationEvent, offset = 0): void {
     const seq = this.#begin('location', event.eventTs, offset);
     if (!isInGeofence(event.latitude, event.longitude)) return;
-    const location: GeoLocation = { ...event, distance: distanceFromReference(event.latitude, event.longitude) };
+    // The decoded event is ours: extend it in place rather than copying it (hot path).
+    const location = event as GeoLocation;
+    location.distance = distanceFromReference(event.latitude, event.longitude);
     const matches = this.#probe(this.#statuses, event.deviceId, event.eventTs);
     if (matches.length === 0) {
       this.#row(location, null, event.eventTs);
@@ -210,7 +217,11 @@ export class PartitionTopology {
       this.#windows.set(key, state);
     }
     addToWindow(state, row, ts);
-    if (!this.#silent) this.#output.windowUpdate(deviceId, window, state.ts, windowRecord(state));
+    if (!this.#silent) {
+      const current = state;
+      current.snapshot ??= () => windowRecord(current);
+      this.#output.windowUpdate(deviceId, window, state.ts, current.snapshot);
+    }
   }
 
   #aggregateDevice(deviceId: string, row: JoinEventRecord, ts: number): void {
@@ -220,7 +231,9 @@ export class PartitionTopology {
       this.#devices.set(deviceId, state);
     }
     applyLatest(state, row, ts);
-    this.#output.deviceUpdate(deviceId, state.ts, { ...state.record });
+    const current = state;
+    current.snapshot ??= () => ({ ...current.record });
+    this.#output.deviceUpdate(deviceId, state.ts, current.snapshot);
   }
 
   /**

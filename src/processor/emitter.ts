@@ -29,19 +29,24 @@ export interface OutputTopics {
 
 export type Message = MessageToProduce<Buffer, Buffer, Buffer, Buffer>;
 
+/** A buffered output; table values are read from `snapshot` when the record is built. */
 interface Pending {
   topic: string;
   partition: number;
-  key: Buffer;
+  deviceId: string;
+  /** Set for the windowed table: the key carries the window start. */
+  windowStart: number | null;
   ts: number;
-  value: object;
+  json: string | null;
+  snapshot: (() => object) | null;
 }
 
 export class OutputBuffer {
   readonly #mode: EmitMode;
   readonly #topics: OutputTopics;
   #ordered: Pending[] = [];
-  #coalesced = new Map<string, Pending>();
+  /** Keyed by the table entry's stable snapshot function: one pending record per window / device. */
+  #coalesced = new Map<() => object, Pending>();
   #deadLetters: Message[] = [];
 
   constructor(mode: EmitMode, topics: OutputTopics) {
@@ -58,33 +63,51 @@ export class OutputBuffer {
     const t = this.#topics;
     return {
       joinRow: (deviceId: string, ts: number, record: JoinEventRecord) =>
-        this.#ordered.push({ topic: t.joinEvents, partition, key: Buffer.from(deviceId), ts, value: record }),
-      windowUpdate: (deviceId: string, window: WindowBounds, ts: number, record: WindowAggregateRecord) =>
-        this.#update(`w\u0000${deviceId}\u0000${window.start}`, {
+        this.#ordered.push({
+          topic: t.joinEvents,
+          partition,
+          deviceId,
+          windowStart: null,
+          ts,
+          json: joinEventJson(record),
+          snapshot: null,
+        }),
+      windowUpdate: (deviceId: string, window: WindowBounds, ts: number, snapshot: () => WindowAggregateRecord) =>
+        this.#update({
           topic: t.per2s,
           partition,
-          key: encodeWindowedKey(deviceId, window.start),
+          deviceId,
+          windowStart: window.start,
           ts,
-          value: record,
+          json: null,
+          snapshot,
         }),
-      deviceUpdate: (deviceId: string, ts: number, record: DeviceLatestRecord) =>
-        this.#update(`d\u0000${deviceId}`, {
+      deviceUpdate: (deviceId: string, ts: number, snapshot: () => DeviceLatestRecord) =>
+        this.#update({
           topic: t.perDevice,
           partition,
-          key: Buffer.from(deviceId),
+          deviceId,
+          windowStart: null,
           ts,
-          value: record,
+          json: null,
+          snapshot,
         }),
     };
   }
 
-  #update(key: string, pending: Pending): void {
-    if (this.#mode === 'every-update') this.#ordered.push(pending);
-    else {
-      // Delete first so the map keeps the order of the latest updates.
-      this.#coalesced.delete(key);
-      this.#coalesced.set(key, pending);
+  #update(pending: Pending): void {
+    const snapshot = pending.snapshot as () => object;
+    if (this.#mode === 'every-update') {
+      // Freeze the value of this very update.
+      pending.json = JSON.stringify(snapshot());
+      pending.snapshot = null;
+      this.#ordered.push(pending);
+      return;
     }
+    // The value is built at drain time; only the latest timestamp matters until then.
+    const existing = this.#coalesced.get(snapshot);
+    if (existing) existing.ts = pending.ts;
+    else this.#coalesced.set(snapshot, pending);
   }
 
   deadLetter(sourceTopic: string, side: Side, partition: number, record: FetchedRecord, reason: string): void {
@@ -114,7 +137,7 @@ export class OutputBuffer {
     return out;
   }
 
-  /** Drops what is buffered for partitions a rebalance took away (a new owner replays them). */
+  /** Drops what is buffered (after a rebalance the new owner replays it). */
   clear(): void {
     this.#ordered = [];
     this.#coalesced = new Map();
@@ -123,11 +146,25 @@ export class OutputBuffer {
 }
 
 function toMessage(p: Pending): Message {
+  const json = p.json ?? JSON.stringify((p.snapshot as () => object)());
   return {
     topic: p.topic,
     partition: p.partition,
-    key: p.key,
-    value: Buffer.from(JSON.stringify(p.value)),
+    key: p.windowStart === null ? Buffer.from(p.deviceId) : encodeWindowedKey(p.deviceId, p.windowStart),
+    value: Buffer.from(json),
     timestamp: BigInt(p.ts),
   };
+}
+
+// JSON.stringify of a finite number is its String(); strings go through JSON.stringify for escaping.
+const num = (n: number | null): string => (n === null ? 'null' : String(n));
+const str = (s: string | null): string => (s === null ? 'null' : JSON.stringify(s));
+
+/** The JOIN_EVENTS value, byte-identical to `JSON.stringify(record)` but without its generic walk (hot path). */
+export function joinEventJson(r: JoinEventRecord): string {
+  return (
+    `{"ID":${str(r.ID)},"LATITUDE":${num(r.LATITUDE)},"LONGITUDE":${num(r.LONGITUDE)},"DISTANCE":${num(r.DISTANCE)},` +
+    `"EVENT_TS":${num(r.EVENT_TS)},"DI_":${str(r.DI_)},"TEMPERATURE":${num(r.TEMPERATURE)},"SOUND":${num(r.SOUND)},` +
+    `"ALTITUDE":${num(r.ALTITUDE)}}`
+  );
 }

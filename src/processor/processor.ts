@@ -69,6 +69,12 @@ export interface StreamProcessorOptions {
   sessionTimeoutMs?: number;
   heartbeatIntervalMs?: number;
   fetch?: Partial<FetchLimits>;
+  /**
+   * Records with an event time further ahead of the wall clock are dead-lettered: outputs carry the event time as
+   * their timestamp and Kafka refuses timestamps more than `message.timestamp.after.max.ms` (1 h) ahead.
+   * @default 3_300_000
+   */
+  maxFutureMs?: number;
   /** Stop fetching a partition while this many of its records wait in memory. @default 20_000 */
   maxQueuedPerPartition?: number;
   /** Flush early once this many output records are buffered. @default 20_000 */
@@ -85,6 +91,8 @@ export interface StreamProcessor extends Component, MetricsSource {
 }
 
 export interface ProcessorStats {
+  /** Output records buffered, not yet written. */
+  pendingOutputs: number;
   recordsIn: number;
   joinRows: number;
   deadLetters: number;
@@ -94,6 +102,8 @@ export interface ProcessorStats {
 }
 
 const SIDES: Side[] = ['location', 'status'];
+/** Below the broker's default `message.max.bytes` (1 MiB) for one uncompressed record batch. */
+const SEND_CHUNK_BYTES = 2_500_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function createStreamProcessor(options: StreamProcessorOptions): StreamProcessor {
@@ -103,7 +113,7 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
   const limits: FetchLimits = {
     maxWaitMs: 100,
     maxBytes: 16 * 1024 * 1024,
-    partitionMaxBytes: 2 * 1024 * 1024,
+    partitionMaxBytes: 1024 * 1024,
     ...options.fetch,
   };
   const topologyOptions = {
@@ -113,11 +123,25 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
   const maxQueued = options.maxQueuedPerPartition ?? 20_000;
   const maxPending = options.maxPendingOutputs ?? 20_000;
   const lagWaitMs = options.lagWaitMs ?? 30_000;
+  const maxFutureMs = options.maxFutureMs ?? 55 * 60_000;
   const output = new OutputBuffer(options.emitMode, topics);
   const base = { clientId: options.clientId, bootstrapBrokers: options.brokers };
   const admin = new Admin({ ...base, clientId: `${options.clientId}-processor-admin` });
-  // Idempotent so that a retried send cannot duplicate JOIN_EVENTS rows or reorder table updates.
-  const producer = new Producer({ ...base, clientId: `${options.clientId}-processor`, idempotent: true });
+  // Idempotent so that a retried send cannot duplicate JOIN_EVENTS rows or reorder table updates. A failed send
+  // leaves an idempotent producer's sequence numbers unusable (every later send fails with
+  // OUT_OF_ORDER_SEQUENCE_NUMBER), so a failure replaces the producers. One producer per output partition
+  // number sends in parallel while each keeps its partitions' order (sends on one producer are sequential).
+  const newProducer = (lane: number) =>
+    new Producer({ ...base, clientId: `${options.clientId}-processor-${lane}`, idempotent: true, compression: 'lz4' });
+  let producers = new Map<number, Producer>();
+  const producerFor = (lane: number): Producer => {
+    let producer = producers.get(lane);
+    if (!producer) {
+      producer = newProducer(lane);
+      producers.set(lane, producer);
+    }
+    return producer;
+  };
   const consumer = new Consumer({
     ...base,
     clientId: `${options.clientId}-processor`,
@@ -143,6 +167,8 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
   let lastError: unknown;
   const retired = { recordsIn: 0, joinRows: 0, deadLetters: 0, lateRowsDropped: 0 };
   let flushes = 0;
+  let flushing: Promise<void> | null = null;
+  let inflightOutputs = 0;
 
   const newTask = (partition: number) =>
     new PartitionTask({
@@ -212,9 +238,39 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
     };
   }
 
+  async function sendLane(producer: Producer, messages: Message[]): Promise<void> {
+    let start = 0;
+    let bytes = 0;
+    for (let i = 0; i < messages.length; i++) {
+      const m = messages[i] as Message;
+      bytes += (m.value?.length ?? 0) + (m.key?.length ?? 0) + 64;
+      // Bounded sends keep every partition's record batch under the broker's message size limit.
+      if (bytes >= SEND_CHUNK_BYTES || i === messages.length - 1) {
+        await producer.send({ messages: messages.slice(start, i + 1) });
+        start = i + 1;
+        bytes = 0;
+      }
+    }
+  }
+
   async function send(messages: Message[]): Promise<void> {
-    for (let i = 0; i < messages.length; i += 5000) {
-      await producer.send({ messages: messages.slice(i, i + 5000) });
+    const lanes = new Map<number, Message[]>();
+    for (const m of messages) {
+      const lane = m.partition ?? -1;
+      let list = lanes.get(lane);
+      if (!list) {
+        list = [];
+        lanes.set(lane, list);
+      }
+      list.push(m);
+    }
+    try {
+      await Promise.all([...lanes].map(([lane, list]) => sendLane(producerFor(lane), list)));
+    } catch (err) {
+      const failed = [...producers.values()];
+      producers = new Map();
+      await Promise.allSettled(failed.map((p) => (p.close as (force?: boolean) => Promise<void>).call(p, true)));
+      throw err;
     }
   }
 
@@ -223,9 +279,36 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
     const messages = output.drain();
     const checkpoints = [...tasks.values()].filter((t) => !t.topology.replaying).map(checkpointOf);
     nextFlushAt = clock.now() + options.flushIntervalMs;
-    await send(messages);
-    await send(checkpoints);
-    flushes++;
+    inflightOutputs = messages.length;
+    try {
+      await send(messages);
+      await send(checkpoints);
+      flushes++;
+    } finally {
+      inflightOutputs = 0;
+    }
+  }
+
+  /**
+   * Starts a flush in the background so that processing goes on while the broker acknowledges; at most one is
+   * in flight, and its failure surfaces at the next call (the loop then rebuilds state from the checkpoints).
+   */
+  async function startFlush(): Promise<void> {
+    if (flushing) await flushing;
+    const started = flush();
+    flushing = started;
+    started.then(
+      () => {
+        if (flushing === started) flushing = null;
+      },
+      () => undefined,
+    );
+  }
+
+  async function settleFlush(): Promise<void> {
+    const pending = flushing;
+    flushing = null;
+    if (pending) await pending.catch((err: unknown) => log.warn({ err }, 'flush_failed'));
   }
 
   function retire(): void {
@@ -240,6 +323,7 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
   /** Drops all state and rebuilds it for the current assignment from checkpoints and the per-device topic. */
   async function reset(): Promise<void> {
     const targetGeneration = consumer.generationId;
+    await settleFlush();
     if (tasks.size > 0) await flush().catch((err: unknown) => log.warn({ err }, 'flush_before_rebalance_failed'));
     retire();
     tasks = new Map();
@@ -322,11 +406,11 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
         continue;
       }
       if (f.errorCode !== 0) throw new Error(`fetch ${f.topic}/${f.partition} failed with error ${f.errorCode}`);
-      task.enqueue(side, f.records, f.nextOffset, f.highWatermark);
+      task.enqueue(side, f.records, f.nextOffset, f.highWatermark, clock.now() + maxFutureMs);
     }
     const now = clock.now();
     for (const task of tasks.values()) task.drive({ now, idleWaitMs: options.idleWaitMs, lagWaitMs });
-    if (now >= nextFlushAt || output.size >= maxPending) await flush();
+    if (now >= nextFlushAt || output.size >= maxPending) await startFlush();
   }
 
   async function run(): Promise<void> {
@@ -349,7 +433,7 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
   }
 
   const stats = (): ProcessorStats => {
-    const s = { ...retired, lag: 0, flushes };
+    const s = { ...retired, lag: 0, flushes, pendingOutputs: output.size + inflightOutputs };
     for (const task of tasks.values()) {
       s.recordsIn += task.topology.counters.recordsProcessed;
       s.joinRows += task.topology.counters.joinRows;
@@ -378,6 +462,7 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
     async stop() {
       running = false;
       await loop;
+      await settleFlush();
       try {
         if (ready) await flush();
       } catch (err) {
@@ -387,7 +472,12 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
       // close (observed with @platformatic/kafka 1.35 when closing a member while the group rebalances).
       const leave = consumer.leaveGroup as (force?: boolean) => Promise<void>;
       await leave.call(consumer, true).catch((err: unknown) => log.warn({ err }, 'leave_group_failed'));
-      await Promise.allSettled([consumer.close(true), fetcher.close(true), producer.close(true), admin.close()]);
+      await Promise.allSettled([
+        consumer.close(true),
+        fetcher.close(true),
+        admin.close(),
+        ...[...producers.values()].map((p) => p.close(true)),
+      ]);
       retire();
       tasks = new Map();
       ready = false;

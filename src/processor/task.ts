@@ -95,9 +95,27 @@ export class PartitionTask {
     return this.#queues[side].length;
   }
 
-  enqueue(side: Side, records: FetchedRecord[], nextOffset: number, highWatermark: number): void {
+  /** `latestEventTs`: event times beyond it are refused (the broker rejects outputs stamped more than 1 h ahead). */
+  enqueue(
+    side: Side,
+    records: FetchedRecord[],
+    nextOffset: number,
+    highWatermark: number,
+    latestEventTs: number,
+  ): void {
     const decode = side === 'location' ? decodeLocation : decodeStatus;
-    for (const record of records) this.#queues[side].push({ record, decoded: decode(record.value) });
+    for (const record of records) {
+      let decoded: Queued['decoded'] = decode(record.value);
+      if (decoded.ok && decoded.event.eventTs > latestEventTs) {
+        decoded = {
+          ok: false,
+          reason: 'event_ts: too far in the future (the broker refuses output records stamped with it)',
+        };
+      }
+      // Keep the raw bytes only for a dead letter: they pin the whole fetch response in memory.
+      const kept = decoded.ok ? { offset: record.offset, timestamp: record.timestamp, key: null, value: null } : record;
+      this.#queues[side].push({ record: kept, decoded });
+    }
     if (nextOffset > this.position[side]) this.position[side] = nextOffset;
     this.highWatermark[side] = highWatermark;
   }

@@ -29,16 +29,16 @@ function run(inputs: VectorRecord[]): VectorRecord[] {
   const out: VectorRecord[] = [];
   const topology = new PartitionTopology(KSQLDB_DEFAULTS, {
     joinRow: (key, timestamp, value) => out.push({ topic: 'JOIN_EVENTS', key, value: { ...value }, timestamp }),
-    windowUpdate: (key, window, timestamp, value) =>
+    windowUpdate: (key, window, timestamp, snapshot) =>
       out.push({
         topic: 'DEVICE_WINAGG_STATUS_PER2S',
         key,
-        value: { ...value },
+        value: { ...snapshot() },
         timestamp,
         window: { start: window.start, end: window.end, type: 'time' },
       }),
-    deviceUpdate: (key, timestamp, value) =>
-      out.push({ topic: 'DEVICE_WINAGG_STATUS_PERDEVICE', key, value: { ...value }, timestamp }),
+    deviceUpdate: (key, timestamp, snapshot) =>
+      out.push({ topic: 'DEVICE_WINAGG_STATUS_PERDEVICE', key, value: { ...snapshot() }, timestamp }),
   });
   for (const [offset, input] of inputs.entries()) {
     const raw = JSON.stringify(input.value);

@@ -61,8 +61,11 @@ function expected(all: { location: Event[]; status: Event[] }) {
     { windowGraceMs: GRACE_MS, joinRetentionMs: GRACE_MS + 2000 },
     {
       joinRow: () => undefined,
-      windowUpdate: (_k, _w, _ts, r) => windows.set(r.ID, r),
-      deviceUpdate: (k, _ts, r) => devices.set(k, r),
+      windowUpdate: (_k, _w, _ts, snapshot) => {
+        const r = snapshot();
+        windows.set(r.ID, r);
+      },
+      deviceUpdate: (k, _ts, snapshot) => devices.set(k, snapshot()),
     },
   );
   const merged = [...all.status, ...all.location].sort((a, b) => tsOf(a) - tsOf(b) || (a.topic === 'status' ? -1 : 1));
