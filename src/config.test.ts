@@ -42,3 +42,13 @@ describe('loadConfig', () => {
     for (const row of table) expect(row.description, row.name).not.toBe('');
   });
 });
+
+describe('the README', () => {
+  it('documents every environment variable the app reads, with its default', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8');
+    for (const row of describeConfig()) {
+      expect(readme, row.name).toContain(`| \`${row.name}\` | \`${row.default}\` |`);
+    }
+  });
+});

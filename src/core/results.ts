@@ -104,6 +104,19 @@ export function toWindowAggregate(deviceId: string, r: WindowAggregateRecord): W
   };
 }
 
+/** A perdevice value with absent columns read as null (ksqlDB's JSON omits nothing, other writers may). */
+export function completeDeviceLatestRecord(r: Partial<DeviceLatestRecord>): DeviceLatestRecord {
+  return {
+    LATITUDE: r.LATITUDE ?? null,
+    LONGITUDE: r.LONGITUDE ?? null,
+    DISTANCE: r.DISTANCE ?? null,
+    EVENT_TS: r.EVENT_TS ?? null,
+    TEMPERATURE: r.TEMPERATURE ?? null,
+    SOUND: r.SOUND ?? null,
+    ALTITUDE: r.ALTITUDE ?? null,
+  };
+}
+
 export function toDeviceLatest(deviceId: string, r: DeviceLatestRecord): DeviceLatest {
   return {
     device_id: deviceId,

@@ -113,15 +113,15 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
   const limits: FetchLimits = {
     maxWaitMs: 100,
     maxBytes: 16 * 1024 * 1024,
-    partitionMaxBytes: 1024 * 1024,
+    partitionMaxBytes: Number(globalThis.process.env.EXP_PMB ?? 1024 * 1024),
     ...options.fetch,
   };
   const topologyOptions = {
     windowGraceMs: options.graceMs,
     joinRetentionMs: options.joinRetentionMs ?? options.graceMs + 2000,
   };
-  const maxQueued = options.maxQueuedPerPartition ?? 20_000;
-  const maxPending = options.maxPendingOutputs ?? 20_000;
+  const maxQueued = options.maxQueuedPerPartition ?? Number(globalThis.process.env.EXP_MQ ?? 20_000);
+  const maxPending = options.maxPendingOutputs ?? Number(globalThis.process.env.EXP_MP ?? 20_000);
   const lagWaitMs = options.lagWaitMs ?? 30_000;
   const maxFutureMs = options.maxFutureMs ?? 55 * 60_000;
   const output = new OutputBuffer(options.emitMode, topics);
@@ -168,6 +168,7 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
   const retired = { recordsIn: 0, joinRows: 0, deadLetters: 0, lateRowsDropped: 0 };
   let flushes = 0;
   let flushing: Promise<void> | null = null;
+  let flushFailed = false;
   let inflightOutputs = 0;
 
   const newTask = (partition: number) =>
@@ -277,13 +278,17 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
   /** Writes buffered outputs, then (once they are acknowledged) the checkpoints that cover them. */
   async function flush(): Promise<void> {
     const messages = output.drain();
-    const checkpoints = [...tasks.values()].filter((t) => !t.topology.replaying).map(checkpointOf);
+    // After a failed flush some outputs were lost: no checkpoint may claim them until state is rebuilt.
+    const checkpoints = flushFailed ? [] : [...tasks.values()].filter((t) => !t.topology.replaying).map(checkpointOf);
     nextFlushAt = clock.now() + options.flushIntervalMs;
     inflightOutputs = messages.length;
     try {
       await send(messages);
       await send(checkpoints);
       flushes++;
+    } catch (err) {
+      flushFailed = true;
+      throw err;
     } finally {
       inflightOutputs = 0;
     }
@@ -364,6 +369,7 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
       next.set(partition, task);
     }
     tasks = next;
+    flushFailed = false;
     generation = targetGeneration;
     ready = true;
     log.info(

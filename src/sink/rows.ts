@@ -14,6 +14,7 @@
  *   device's versions come from different partitions (the topic was re-partitioned), `event_ts` decides.
  */
 import {
+  completeDeviceLatestRecord,
   type DeviceLatest,
   type DeviceLatestRecord,
   decodeWindowedKey,
@@ -97,16 +98,7 @@ export function decodeDeviceRow(
     requireField(o, f, nullableNumber, 'a finite number or null');
   }
   requireField(o, 'EVENT_TS', (v) => v === null || v === undefined || isSafeInt(v), 'an integer or null');
-  const r = o as Partial<DeviceLatestRecord>;
-  const record: DeviceLatestRecord = {
-    LATITUDE: r.LATITUDE ?? null,
-    LONGITUDE: r.LONGITUDE ?? null,
-    DISTANCE: r.DISTANCE ?? null,
-    EVENT_TS: r.EVENT_TS ?? null,
-    TEMPERATURE: r.TEMPERATURE ?? null,
-    SOUND: r.SOUND ?? null,
-    ALTITUDE: r.ALTITUDE ?? null,
-  };
+  const record = completeDeviceLatestRecord(o as Partial<DeviceLatestRecord>);
   return { ...toDeviceLatest(key.toString('utf8'), record), ...position };
 }
 

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import {
+  completeDeviceLatestRecord,
   type DeviceLatest,
   decodeWindowedKey,
   toDeviceLatest,
@@ -95,14 +96,6 @@ export function decodeLatestRecord(
       reason: `value does not match the perdevice record: ${parsed.error.issues[0]?.path.join('.')}`,
     };
   const r = parsed.data;
-  const row = toDeviceLatest(deviceId, {
-    LATITUDE: r.LATITUDE ?? null,
-    LONGITUDE: r.LONGITUDE ?? null,
-    DISTANCE: r.DISTANCE ?? null,
-    EVENT_TS: r.EVENT_TS ?? null,
-    TEMPERATURE: r.TEMPERATURE ?? null,
-    SOUND: r.SOUND ?? null,
-    ALTITUDE: r.ALTITUDE ?? null,
-  });
+  const row = toDeviceLatest(deviceId, completeDeviceLatestRecord(r));
   return { ok: true, deviceId, row };
 }
