@@ -302,7 +302,19 @@ export async function kafkaDown(s: InfraSettings): Promise<void> {
 
 // ------------------------------------------------------------------------------------------ PostgreSQL
 
-const pgDir = (s: InfraSettings) => join(s.INFRA_DIR, 'postgres');
+/**
+ * PostgreSQL's folder: `<INFRA_DIR>/postgres`, unless we are root and the `postgres` user (which the server must
+ * run as) cannot reach INFRA_DIR, e.g. a clone under a private temporary folder. Then a folder under /var/tmp
+ * named after INFRA_DIR is used, so every command of the same checkout finds the same cluster.
+ */
+function pgDir(s: InfraSettings): string {
+  const local = join(s.INFRA_DIR, 'postgres');
+  if (!isRoot()) return local;
+  mkdirSync(s.INFRA_DIR, { recursive: true });
+  if (pgRun('test', ['-x', s.INFRA_DIR]).status === 0) return local;
+  const id = createHash('sha256').update(resolve(s.INFRA_DIR)).digest('hex').slice(0, 12);
+  return join('/var/tmp/telemetry-pipeline', id, 'postgres');
+}
 
 /**
  * Finds initdb/pg_ctl: on PATH first, else in Debian's versioned folders (`/usr/lib/postgresql/<v>/bin`,
@@ -373,10 +385,7 @@ export async function postgresUp(s: InfraSettings): Promise<void> {
     const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
     chownSync(dir, uid, gid);
     if (pgRun('test', ['-w', dir]).status !== 0) {
-      throw new InfraError(
-        `the postgres user cannot write ${dir} (a parent folder is not traversable); ` +
-          'set INFRA_DIR to a folder it can reach, e.g. INFRA_DIR=/var/tmp/telemetry-pipeline',
-      );
+      throw new InfraError(`the postgres user cannot write ${dir}; set INFRA_DIR to a folder it can reach`);
     }
   }
   if (!existsSync(join(dataDir, 'PG_VERSION'))) {
@@ -414,7 +423,7 @@ export async function postgresUp(s: InfraSettings): Promise<void> {
   } finally {
     await sql.end({ timeout: 1 });
   }
-  log(`PostgreSQL ready on 127.0.0.1:${s.INFRA_PG_PORT} in ${Date.now() - started} ms`);
+  log(`PostgreSQL ready on 127.0.0.1:${s.INFRA_PG_PORT} in ${Date.now() - started} ms (data in ${dataDir})`);
 }
 
 export async function postgresDown(s: InfraSettings): Promise<void> {
