@@ -3,11 +3,13 @@
  * dependency order and stops them in reverse. Nothing here reads the environment or installs signal handlers
  * (that is `main.ts`), so tests build the same application with their own configuration.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin } from '@platformatic/kafka';
 import { createSseHeartbeat } from './api/sse.js';
 import { createAdmin, ensureTopics, type KafkaConnection, pingKafka } from './bus/kafka-admin.js';
 import type { Config } from './config.js';
 import { SOURCE_TOPICS, TOPICS } from './core/topics.js';
+import { isAppError, UnavailableError } from './errors.js';
 import { type Broadcaster, createBroadcaster } from './live/broadcaster.js';
 import type { Logger } from './observability/logger.js';
 import { createProcessMetrics, type MetricsSource } from './observability/metrics.js';
@@ -56,7 +58,8 @@ export interface Services {
 
 export interface Application {
   services: Services;
-  start(): Promise<void>;
+  /** Waits for Kafka and PostgreSQL (until `signal` aborts), prepares topics and tables, starts the components. */
+  start(signal?: AbortSignal): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -112,15 +115,39 @@ export function createApplication(config: Config, logger: Logger): Application {
   components.push({ name: 'simulator', start: async () => {}, stop: () => services.simulator.close() });
   const started: Component[] = [];
 
+  /**
+   * Kafka or PostgreSQL may come up after the app (or be restarted): wait for both with capped backoff while
+   * `/health` already answers and `/ready` names what is missing, then create the topics and migrate (both
+   * idempotent). Only a non-retryable error (e.g. topics with unequal partition counts) ends the wait.
+   */
+  async function waitForDependencies(signal?: AbortSignal): Promise<void> {
+    let delayMs = 250;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await pingKafka(admin);
+        await pingDatabase(sql);
+        if (config.KAFKA_CREATE_TOPICS) {
+          const created = await ensureTopics(admin, pipelineTopics(config));
+          if (created.length > 0) logger.info({ topics: created }, 'topics_created');
+        }
+        // Both engines need the warehouse tables (the Connect sinks do not create them); serialized across instances.
+        if (config.DATABASE_MIGRATE) await migrate(sql, { logger });
+        return;
+      } catch (err) {
+        if ((isAppError(err) && !err.retryable && !(err instanceof UnavailableError)) || signal?.aborted) throw err;
+        const dependency = err instanceof UnavailableError ? err.dependency : undefined;
+        logger.warn({ err, dependency, attempt, retryInMs: delayMs }, 'start_waiting_for_dependencies');
+        await sleep(delayMs, undefined, signal ? { signal } : {}).catch(() => undefined);
+        if (signal?.aborted) throw err;
+        delayMs = Math.min(delayMs * 2, 10_000);
+      }
+    }
+  }
+
   return {
     services,
-    async start() {
-      if (config.KAFKA_CREATE_TOPICS) {
-        const created = await ensureTopics(admin, pipelineTopics(config));
-        if (created.length > 0) logger.info({ topics: created }, 'topics_created');
-      }
-      // Both engines need the warehouse tables (the Connect sinks do not create them); serialized across instances.
-      if (config.DATABASE_MIGRATE) await migrate(sql, { logger });
+    async start(signal?: AbortSignal) {
+      await waitForDependencies(signal);
       for (const component of components) {
         await component.start();
         started.push(component);

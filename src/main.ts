@@ -34,24 +34,19 @@ async function main(): Promise<void> {
   const logger = createLogger({ level: config.LOG_LEVEL });
   const application = createApplication(config, logger);
 
-  try {
-    await application.start();
-  } catch (err) {
-    logger.fatal({ err, code: isAppError(err) ? err.code : undefined }, 'start_failed');
-    await application.stop();
-    process.exit(1);
-  }
-
+  // Serve first: /health answers and /ready names what is missing while the app waits for its dependencies.
   const api = createApi(application.services);
   const server = serve({ fetch: api.fetch, hostname: config.HOST, port: config.PORT }, (info) =>
     logger.info({ host: info.address, port: info.port, engine: config.ENGINE }, 'http_listening'),
   );
+  const starting = new AbortController();
 
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutdown_started');
+    starting.abort();
     const timer = setTimeout(() => {
       logger.error({ timeoutMs: config.SHUTDOWN_TIMEOUT_MS }, 'shutdown_timed_out');
       process.exit(1);
@@ -69,6 +64,16 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+
+  try {
+    await application.start(starting.signal);
+    logger.info({ engine: config.ENGINE }, 'pipeline_started');
+  } catch (err) {
+    if (stopping) return;
+    logger.fatal({ err, code: isAppError(err) ? err.code : undefined }, 'start_failed');
+    await application.stop();
+    process.exit(1);
+  }
 }
 
 void main();

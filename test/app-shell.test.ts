@@ -23,6 +23,10 @@ function startApp(env: Record<string, string>) {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: Record<string, unknown>[] = [];
+  let markStarted: () => void = () => undefined;
+  const started = new Promise<void>((resolve) => {
+    markStarted = resolve;
+  });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => {
     stderr += d.toString();
@@ -33,6 +37,7 @@ function startApp(env: Record<string, string>) {
         const entry = JSON.parse(line) as Record<string, unknown>;
         lines.push(entry);
         if (entry['msg'] === 'http_listening') resolve(entry['port'] as number);
+        if (entry['msg'] === 'pipeline_started') markStarted();
       } catch {
         // not a log line
       }
@@ -40,7 +45,7 @@ function startApp(env: Record<string, string>) {
     child.once('exit', (code) => reject(new Error(`app exited with ${code}: ${stderr}`)));
   });
   listening.catch(() => undefined); // a test that expects the exit does not await this
-  return { child, lines, listening, stderr: () => stderr };
+  return { child, lines, listening, started, stderr: () => stderr };
 }
 
 async function exitCode(child: ChildProcess): Promise<number | null> {
@@ -53,6 +58,7 @@ describe('the application shell', () => {
   it('serves /health, creates the source topics with equal partitions, and exits 0 on SIGTERM', async () => {
     const app = startApp({ KAFKA_TOPIC_PARTITIONS: '3' });
     const port = await app.listening;
+    await app.started;
     const res = await fetch(`http://127.0.0.1:${port}/health`);
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ status: 'ok' });
@@ -71,12 +77,31 @@ describe('the application shell', () => {
   it('starts the default simulation at start-up when SIMULATOR_AUTOSTART is set, and still exits 0', async () => {
     const app = startApp({ SIMULATOR_AUTOSTART: 'true' });
     const port = await app.listening;
+    await app.started;
     const status = (await (await fetch(`http://127.0.0.1:${port}/simulate`)).json()) as {
       state: string;
       config: { devices: string[] };
     };
     expect(status.state).toBe('running');
     expect(status.config.devices).toEqual(['dev-1', 'dev-2', 'dev-3']);
+    app.child.kill('SIGTERM');
+    expect(await exitCode(app.child)).toBe(0);
+  });
+
+  it('keeps serving while Kafka is unreachable: /health 200, /ready 503 naming kafka, no crash', async () => {
+    const app = startApp({ KAFKA_BROKERS: '127.0.0.1:1' });
+    const port = await app.listening;
+    expect((await fetch(`http://127.0.0.1:${port}/health`)).status).toBe(200);
+    const ready = await fetch(`http://127.0.0.1:${port}/ready`);
+    expect(ready.status).toBe(503);
+    const body = (await ready.json()) as { checks: Record<string, { ok: boolean; message?: string }> };
+    expect(body.checks['kafka']?.ok).toBe(false);
+    expect(body.checks['postgresql']?.ok).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(app.child.exitCode).toBeNull();
+    expect(app.lines.some((l) => l['msg'] === 'start_waiting_for_dependencies' && l['dependency'] === 'kafka')).toBe(
+      true,
+    );
     app.child.kill('SIGTERM');
     expect(await exitCode(app.child)).toBe(0);
   });
