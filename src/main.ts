@@ -26,7 +26,9 @@ async function main(): Promise<void> {
   const envFile = process.env['INFRA_ENV_FILE'] ?? new URL('../.local/infra.env', import.meta.url).pathname;
   let config: Config;
   try {
-    config = loadConfig({ ...readEnvFile(envFile), ...process.env });
+    // An empty variable counts as unset (as in loadConfig), so it does not hide the env file's value.
+    const fromEnv = Object.fromEntries(Object.entries(process.env).filter(([, value]) => value !== ''));
+    config = loadConfig({ ...readEnvFile(envFile), ...fromEnv });
   } catch (err) {
     process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(2);
