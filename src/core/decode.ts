@@ -29,9 +29,25 @@ export interface StatusEvent {
 
 export type Decoded<T> = { ok: true; event: T } | { ok: false; reason: string };
 
-type Fields = Map<string, unknown>;
+/** Field values by lower-case name. */
+interface Fields {
+  get(name: string): unknown;
+}
 
 const UPPER = /[A-Z]/;
+
+/** The common case, every key already lower-case: the parsed object itself answers (no copy per record). */
+class ObjectFields implements Fields {
+  readonly #object: Record<string, unknown>;
+
+  constructor(object: Record<string, unknown>) {
+    this.#object = object;
+  }
+
+  get(name: string): unknown {
+    return Object.hasOwn(this.#object, name) ? this.#object[name] : undefined;
+  }
+}
 
 function parseFields(raw: Buffer | string | null | undefined): Fields | string {
   if (raw === null || raw === undefined || raw.length === 0) return 'empty value';
@@ -42,11 +58,19 @@ function parseFields(raw: Buffer | string | null | undefined): Fields | string {
     return 'value is not JSON';
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return 'value is not a JSON object';
-  const fields: Fields = new Map();
-  for (const key in parsed) {
-    // Lower-casing only keys that need it keeps the common (already lower-case) path cheap.
+  const object = parsed as Record<string, unknown>;
+  let mixedCase = false;
+  for (const key in object) {
+    if (UPPER.test(key)) {
+      mixedCase = true;
+      break;
+    }
+  }
+  if (!mixedCase) return new ObjectFields(object);
+  const fields = new Map<string, unknown>();
+  for (const key in object) {
     const lower = UPPER.test(key) ? key.toLowerCase() : key;
-    if (!fields.has(lower)) fields.set(lower, (parsed as Record<string, unknown>)[key]);
+    if (!fields.has(lower)) fields.set(lower, object[key]);
   }
   return fields;
 }

@@ -105,6 +105,8 @@ export class PartitionTopology {
   readonly #locations = new JoinSide<GeoLocation>();
   readonly #statuses = new JoinSide<StatusEvent>();
   readonly #windows = new Map<string, WindowState>();
+  /** Each device's most recently updated window: rows of a device mostly fall into the same window (hot path). */
+  readonly #lastWindow = new Map<string, WindowState>();
   readonly #devices = new Map<string, DeviceState>();
   readonly #log: Record<Side, LogEntry[]> = { location: [], status: [] };
   /** Records that were not stored (already expired) but put rows into windows: seq and the latest window end. */
@@ -202,7 +204,9 @@ export class PartitionTopology {
   }
 
   #aggregateWindow(deviceId: string, row: JoinEventRecord, ts: number): void {
-    const window = tumblingWindow(ts, WINDOW_SIZE_MS);
+    const start = ts - (ts % WINDOW_SIZE_MS);
+    const last = this.#lastWindow.get(deviceId);
+    const window = last !== undefined && last.window.start === start ? last.window : tumblingWindow(ts, WINDOW_SIZE_MS);
     if (isWindowClosed(window.end, this.aggStreamTime, this.#options.windowGraceMs)) {
       if (!this.#silent) this.counters.lateRowsDropped++;
       return;
@@ -210,11 +214,16 @@ export class PartitionTopology {
     if (window.end > this.#rowWindowEnd) this.#rowWindowEnd = window.end;
     const replay = this.#replay;
     if (replay && isWindowClosed(window.end, replay.closedAtAggStreamTime, this.#options.windowGraceMs)) return;
-    const key = windowKey(deviceId, window.start);
-    let state = this.#windows.get(key);
+    // An open window is never pruned (closing is monotonic), so a cached one is still the stored one.
+    let state = last !== undefined && last.window === window ? last : undefined;
     if (!state) {
-      state = newWindowState(deviceId, window, ts);
-      this.#windows.set(key, state);
+      const key = windowKey(deviceId, window.start);
+      state = this.#windows.get(key);
+      if (!state) {
+        state = newWindowState(deviceId, window, ts);
+        this.#windows.set(key, state);
+      }
+      this.#lastWindow.set(deviceId, state);
     }
     addToWindow(state, row, ts);
     if (!this.#silent) {
@@ -250,6 +259,9 @@ export class PartitionTopology {
     this.#statuses.prune(bound);
     for (const [key, state] of this.#windows) {
       if (isWindowClosed(state.window.end, this.aggStreamTime, windowGraceMs)) this.#windows.delete(key);
+    }
+    for (const [deviceId, state] of this.#lastWindow) {
+      if (isWindowClosed(state.window.end, this.aggStreamTime, windowGraceMs)) this.#lastWindow.delete(deviceId);
     }
     this.#unstoredRows = this.#unstoredRows.filter(
       (u) => !isWindowClosed(u.windowEnd, this.aggStreamTime, windowGraceMs),

@@ -57,4 +57,36 @@ describe('OutputBuffer', () => {
       { EVENT_COUNT: 2 },
     ]);
   });
+
+  it('builds batch messages on demand in write order: dead letters, stream rows, then coalesced tables', () => {
+    const buffer = new OutputBuffer('coalesce', topics);
+    const out = buffer.forPartition(1);
+    const row = {
+      ID: 'l-1',
+      LATITUDE: 9,
+      LONGITUDE: 107,
+      DISTANCE: 0,
+      EVENT_TS: 10,
+      DI_: null,
+      TEMPERATURE: null,
+      SOUND: null,
+      ALTITUDE: null,
+    };
+    // Larger than one slab, and multi-byte UTF-8.
+    const big = { ...row, ID: `é${'x'.repeat(2 * 1024 * 1024)}` };
+    out.joinRow('dev-é', 10, row);
+    out.deviceUpdate('dev-é', 10, () => ({ LATITUDE: 9 }) as DeviceLatestRecord);
+    out.joinRow('dev-é', 11, big);
+    buffer.deadLetter('src', 'status', 1, { offset: 5, timestamp: 7, key: null, value: Buffer.from('x') }, 'bad');
+    const batch = buffer.drainBatch();
+    expect(buffer.size).toBe(0);
+    expect(batch.length).toBe(4);
+    const messages = Array.from({ length: batch.length }, (_, i) => batch.message(i));
+    expect(messages.map((m) => m.topic)).toEqual(['x', 'j', 'j', 'd']);
+    expect([0, 1, 2, 3].map((i) => batch.partition(i))).toEqual([undefined, 1, 1, 1]);
+    expect(messages[1]?.value?.toString()).toBe(JSON.stringify(row));
+    expect(messages[2]?.value?.toString()).toBe(JSON.stringify(big));
+    expect(messages[1]?.key?.toString()).toBe('dev-é');
+    expect(messages[2]?.timestamp).toBe(11n);
+  });
 });

@@ -13,9 +13,14 @@ import { type Decoded, decodeLocation, decodeStatus, type LocationEvent, type St
 import { PartitionTopology, type Side, type TopologyOptions, type TopologyOutput } from '../core/topology.js';
 import type { FetchedRecord } from './fetcher.js';
 
+/** One flat entry per fetched record: queues can hold many thousands, and fewer objects mean cheaper GC. */
 interface Queued {
-  record: FetchedRecord;
-  decoded: Decoded<LocationEvent> | Decoded<StatusEvent>;
+  offset: number;
+  /** The decoded event, or null when the record is to be dead-lettered. */
+  event: LocationEvent | StatusEvent | null;
+  /** Why it does not decode, with the raw record kept for the dead letter. */
+  reason: string | null;
+  record: FetchedRecord | null;
 }
 
 class Queue {
@@ -104,17 +109,18 @@ export class PartitionTask {
     latestEventTs: number,
   ): void {
     const decode = side === 'location' ? decodeLocation : decodeStatus;
+    const queue = this.#queues[side];
     for (const record of records) {
-      let decoded: Queued['decoded'] = decode(record.value);
-      if (decoded.ok && decoded.event.eventTs > latestEventTs) {
-        decoded = {
-          ok: false,
-          reason: 'event_ts: too far in the future (the broker refuses output records stamped with it)',
-        };
+      const decoded: Decoded<LocationEvent> | Decoded<StatusEvent> = decode(record.value);
+      if (!decoded.ok) {
+        queue.push({ offset: record.offset, event: null, reason: decoded.reason, record });
+      } else if (decoded.event.eventTs > latestEventTs) {
+        const reason = 'event_ts: too far in the future (the broker refuses output records stamped with it)';
+        queue.push({ offset: record.offset, event: null, reason, record });
+      } else {
+        // Keep the raw bytes only for a dead letter: they pin the whole fetch response in memory.
+        queue.push({ offset: record.offset, event: decoded.event, reason: null, record: null });
       }
-      // Keep the raw bytes only for a dead letter: they pin the whole fetch response in memory.
-      const kept = decoded.ok ? { offset: record.offset, timestamp: record.timestamp, key: null, value: null } : record;
-      this.#queues[side].push({ record: kept, decoded });
     }
     if (nextOffset > this.position[side]) this.position[side] = nextOffset;
     this.highWatermark[side] = highWatermark;
@@ -126,12 +132,12 @@ export class PartitionTask {
     for (;;) {
       const location = this.#queues.location.peek();
       const status = this.#queues.status.peek();
-      if (location && !location.decoded.ok) {
+      if (location && location.event === null) {
         this.#reject('location');
         taken++;
         continue;
       }
-      if (status && !status.decoded.ok) {
+      if (status && status.event === null) {
         this.#reject('status');
         taken++;
         continue;
@@ -159,21 +165,21 @@ export class PartitionTask {
 
   #process(side: Side): void {
     const item = this.#queues[side].shift() as Queued;
-    const { offset } = item.record;
-    if (item.decoded.ok) {
-      if (side === 'location') this.topology.processLocation(item.decoded.event as LocationEvent, offset);
-      else this.topology.processStatus(item.decoded.event as StatusEvent, offset);
+    const { offset, event } = item;
+    if (event !== null) {
+      if (side === 'location') this.topology.processLocation(event as LocationEvent, offset);
+      else this.topology.processStatus(event as StatusEvent, offset);
     }
     this.processed[side] = offset + 1;
   }
 
   #reject(side: Side): void {
     const item = this.#queues[side].shift() as Queued;
-    if (!item.decoded.ok && item.record.offset >= this.resumeAt[side]) {
+    if (item.record !== null && item.reason !== null && item.offset >= this.resumeAt[side]) {
       this.deadLettered++;
-      this.#deadLetter(side, this.partition, item.record, item.decoded.reason);
+      this.#deadLetter(side, this.partition, item.record, item.reason);
     }
-    this.processed[side] = item.record.offset + 1;
+    this.processed[side] = item.offset + 1;
   }
 
   /** Records fetched but not processed, plus what the broker holds beyond the fetch position. */
@@ -187,5 +193,5 @@ export class PartitionTask {
 }
 
 function eventTs(item: Queued): number {
-  return (item.decoded as { ok: true; event: { eventTs: number } }).event.eventTs;
+  return (item.event as LocationEvent | StatusEvent).eventTs;
 }
