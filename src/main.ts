@@ -49,6 +49,9 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'shutdown_started');
     starting.abort();
+    // Closing Kafka clients while they still join a group can make the client library emit "Client is
+    // closed" on a stream nobody listens to yet. During shutdown that is expected: log it, do not crash.
+    process.on('uncaughtException', (err) => logger.warn({ err }, 'error_during_shutdown'));
     const timer = setTimeout(() => {
       logger.error({ timeoutMs: config.SHUTDOWN_TIMEOUT_MS }, 'shutdown_timed_out');
       process.exit(1);

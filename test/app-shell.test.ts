@@ -85,7 +85,9 @@ describe('the application shell', () => {
     expect(status.state).toBe('running');
     expect(status.config.devices).toEqual(['dev-1', 'dev-2', 'dev-3']);
     app.child.kill('SIGTERM');
-    expect(await exitCode(app.child)).toBe(0);
+    const code = await exitCode(app.child);
+    const tail = app.lines.slice(-8).map((l) => JSON.stringify(l)).join('\n');
+    expect(code, `exit ${code}; stderr: ${app.stderr()}\nlast log lines:\n${tail}`).toBe(0);
   });
 
   it('keeps serving while Kafka is unreachable: /health 200, /ready 503 naming kafka, no crash', async () => {

@@ -13,6 +13,7 @@
  * Records that cannot be decoded go to the dead-letter topic (with the reason in headers) before the offsets
  * that cover them are committed, and are counted.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Consumer, type MessagesStream, MessagesStreamModes } from '@platformatic/kafka';
 import type { Component, ReadinessCheck } from '../app.js';
 import type { KafkaConnection } from '../bus/kafka-admin.js';
@@ -84,6 +85,7 @@ export function createWarehouseSink(options: WarehouseSinkOptions): WarehouseSin
   const batchSize = options.batchSize ?? 5000;
   const flushIntervalMs = options.flushIntervalMs ?? 100;
   const writer = createWarehouseWriter(options.sql, { schema: options.schema });
+  const closeTimeoutMs = 3000;
   const sleeper = createRetrySleeper({
     initialMs: options.retryInitialDelayMs ?? 100,
     maxMs: options.retryMaxDelayMs ?? 5000,
@@ -346,20 +348,30 @@ export function createWarehouseSink(options: WarehouseSinkOptions): WarehouseSin
       stopping = true;
       clearTimeout(timer);
       sleeper.wake();
-      await subscribing;
+      // A subscription still joining the group is not awaited here: it can take a whole rebalance. Closing the
+      // consumer below ends it, and it is awaited after that.
       await flushing;
       await committing;
       consumer?.stopLagMonitoring();
       await stream?.close().catch((err: unknown) => logger.warn({ err }, 'sink_stream_close_failed'));
       // Forced: leave the group at once, so partitions move to another instance without a session timeout.
+      // A consumer still joining the group (behind a crashed member's session) may not answer the close, nor
+      // its pending subscription end: neither may hold the shutdown longer than `closeTimeoutMs`.
       const closing = consumer;
-      await new Promise<void>((resolve) => {
+      const closed = new Promise<void>((resolve) => {
         if (!closing) return resolve();
         closing.close(true, (err) => {
           if (err) logger.warn({ err }, 'sink_consumer_close_failed');
           resolve();
         });
       });
+      const subscribed = subscribing?.catch((err: unknown) => logger.debug({ err }, 'sink_subscribe_ended'));
+      const bounded = await Promise.race([
+        Promise.all([closed, subscribed]).then(() => true),
+        sleep(closeTimeoutMs, false, { ref: false }),
+      ]);
+      if (!bounded) logger.warn({ closeTimeoutMs }, 'sink_consumer_close_timed_out');
+      await stream?.close().catch(() => undefined); // a stream the ended subscription opened meanwhile
       await deadLetters.close().catch((err: unknown) => logger.warn({ err }, 'sink_producer_close_failed'));
       pending = emptyBatch();
       stats.state = 'stopped';
