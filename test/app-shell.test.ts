@@ -86,7 +86,10 @@ describe('the application shell', () => {
     expect(status.config.devices).toEqual(['dev-1', 'dev-2', 'dev-3']);
     app.child.kill('SIGTERM');
     const code = await exitCode(app.child);
-    const tail = app.lines.slice(-8).map((l) => JSON.stringify(l)).join('\n');
+    const tail = app.lines
+      .slice(-8)
+      .map((l) => JSON.stringify(l))
+      .join('\n');
     expect(code, `exit ${code}; stderr: ${app.stderr()}\nlast log lines:\n${tail}`).toBe(0);
   });
 
