@@ -51,7 +51,14 @@ export interface TopologyOptions {
  * builds one record per key and flush instead of one per update.
  */
 export interface TopologyOutput {
-  joinRow(deviceId: string, ts: number, record: JoinEventRecord): void;
+  /** `record` is built from `location` and `status`, which are passed too so that adapters can reuse work per event. */
+  joinRow(
+    deviceId: string,
+    ts: number,
+    record: JoinEventRecord,
+    location: LocationEvent & { distance: number },
+    status: StatusEvent | null,
+  ): void;
   windowUpdate(deviceId: string, window: WindowBounds, ts: number, snapshot: () => WindowAggregateRecord): void;
   deviceUpdate(deviceId: string, ts: number, snapshot: () => DeviceLatestRecord): void;
 }
@@ -196,7 +203,7 @@ export class PartitionTopology {
     this.aggStreamTime = advanceStreamTime(this.aggStreamTime, ts);
     if (!this.#silent) {
       this.counters.joinRows++;
-      this.#output.joinRow(deviceId, ts, row);
+      this.#output.joinRow(deviceId, ts, row, location, status);
     }
     this.#aggregateWindow(deviceId, row, ts);
     // The per-device table is restored from its output topic, not rebuilt by a replay.

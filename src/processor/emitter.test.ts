@@ -1,25 +1,64 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type DeviceLatestRecord, decodeWindowedKey, type WindowAggregateRecord } from '../core/results.js';
-import { joinEventJson, OutputBuffer } from './emitter.js';
+import { PartitionTopology } from '../core/topology.js';
+import { flushMessages, flushSize, OutputBuffer } from './emitter.js';
+import { transferList } from './packed-outputs.js';
 
 const topics = { joinEvents: 'j', per2s: 'w', perDevice: 'd', deadLetters: 'x' };
 
-describe('joinEventJson', () => {
-  it('is byte-identical to JSON.stringify', () => {
-    const row = {
-      ID: 'l"1\\',
-      LATITUDE: 9.5,
-      LONGITUDE: 107,
-      DISTANCE: 78.11700792544114,
-      EVENT_TS: 1000,
-      DI_: null,
-      TEMPERATURE: null,
-      SOUND: 1e-7,
-      ALTITUDE: -0.5,
-    };
-    expect(joinEventJson(row)).toBe(JSON.stringify(row));
-    expect(joinEventJson({ ...row, DI_: 'dev-1', TEMPERATURE: 30 })).toBe(
-      JSON.stringify({ ...row, DI_: 'dev-1', TEMPERATURE: 30 }),
+describe('JOIN_EVENTS values', () => {
+  const text = fc.string({ unit: 'grapheme', maxLength: 12 });
+  const finite = fc.double({ noNaN: true, noDefaultInfinity: true });
+  const reading = fc.option(finite, { nil: null });
+
+  it('are byte-identical to JSON.stringify of the row, also for awkward strings and numbers', () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          id: text,
+          latitude: fc.double({ min: 8, max: 10, noNaN: true }),
+          longitude: fc.double({ min: 106, max: 108, noNaN: true }),
+        }),
+        fc.array(
+          fc.record({ id: fc.option(text, { nil: null }), sound: reading, temperature: reading, altitude: reading }),
+          { maxLength: 3 },
+        ),
+        fc.integer({ min: 0, max: 2 ** 40 }),
+        (l, statuses, eventTs) => {
+          const buffer = new OutputBuffer('coalesce', topics);
+          const out = buffer.forPartition(0);
+          const rows: string[] = [];
+          const topology = new PartitionTopology(
+            { windowGraceMs: 1e12, joinRetentionMs: 1e12 },
+            {
+              ...out,
+              joinRow: (deviceId, ts, row, location, status) => {
+                rows.push(JSON.stringify(row));
+                out.joinRow(deviceId, ts, row, location, status);
+              },
+            },
+          );
+          // Statuses first, then the location joins them all; then a status joins the stored location.
+          for (const [i, s] of statuses.entries()) {
+            topology.processStatus({ ...s, deviceId: 'dé"v', eventTs: eventTs + i });
+          }
+          topology.processLocation({ ...l, deviceId: 'dé"v', eventTs });
+          topology.processStatus({
+            id: null,
+            deviceId: 'dé"v',
+            sound: 1e21,
+            temperature: -0,
+            altitude: 5e-324,
+            eventTs,
+          });
+          const values = flushMessages(buffer.drain())
+            .filter((m) => m.topic === 'j')
+            .map((m) => m.value?.toString());
+          expect(values).toEqual(rows);
+          expect(rows.length).toBe(Math.max(1, statuses.length) + 1);
+        },
+      ),
     );
   });
 });
@@ -34,7 +73,7 @@ describe('OutputBuffer', () => {
     count = 2;
     out.windowUpdate('dev-1', { start: 2000, end: 4000 }, 2600, snapshot);
     out.deviceUpdate('dev-1', 2600, () => ({ LATITUDE: 9 }) as DeviceLatestRecord);
-    const messages = buffer.drain();
+    const messages = flushMessages(buffer.drain());
     expect(messages).toHaveLength(2);
     const window = messages.find((m) => m.topic === 'w');
     expect(JSON.parse(window?.value?.toString() ?? '')).toEqual({ EVENT_COUNT: 2 });
@@ -52,7 +91,7 @@ describe('OutputBuffer', () => {
     out.windowUpdate('dev-1', { start: 0, end: 2000 }, 100, snapshot);
     count = 2;
     out.windowUpdate('dev-1', { start: 0, end: 2000 }, 200, snapshot);
-    expect(buffer.drain().map((m) => JSON.parse(m.value?.toString() ?? ''))).toEqual([
+    expect(flushMessages(buffer.drain()).map((m) => JSON.parse(m.value?.toString() ?? ''))).toEqual([
       { EVENT_COUNT: 1 },
       { EVENT_COUNT: 2 },
     ]);
@@ -73,17 +112,24 @@ describe('OutputBuffer', () => {
       ALTITUDE: null,
     };
     // Larger than one slab, and multi-byte UTF-8.
+    const location = (id: string) => ({ id, deviceId: 'dev-é', latitude: 9, longitude: 107, distance: 0, eventTs: 10 });
     const big = { ...row, ID: `é${'x'.repeat(2 * 1024 * 1024)}` };
-    out.joinRow('dev-é', 10, row);
+    out.joinRow('dev-é', 10, row, location(row.ID), null);
     out.deviceUpdate('dev-é', 10, () => ({ LATITUDE: 9 }) as DeviceLatestRecord);
-    out.joinRow('dev-é', 11, big);
+    out.joinRow('dev-é', 11, big, location(big.ID), null);
     buffer.deadLetter('src', 'status', 1, { offset: 5, timestamp: 7, key: null, value: Buffer.from('x') }, 'bad');
-    const batch = buffer.drainBatch();
+    const flush = buffer.drain();
     expect(buffer.size).toBe(0);
-    expect(batch.length).toBe(4);
-    const messages = Array.from({ length: batch.length }, (_, i) => batch.message(i));
+    expect(flushSize(flush)).toBe(4);
+    // Posted to the output thread as it would be: a structured clone, with the packed memory transferred.
+    const messages = flushMessages(structuredClone(flush, { transfer: transferList(flush.packed) }));
+    expect(flush.packed.chunks.every((c) => c.byteLength === 0)).toBe(true);
     expect(messages.map((m) => m.topic)).toEqual(['x', 'j', 'j', 'd']);
-    expect([0, 1, 2, 3].map((i) => batch.partition(i))).toEqual([undefined, 1, 1, 1]);
+    expect(messages.map((m) => m.partition)).toEqual([undefined, 1, 1, 1]);
+    const headers = messages[0]?.headers as Map<Buffer, Buffer>;
+    expect([...headers].map(([k, v]) => [k.toString(), v.toString()])).toContainEqual(['reason', 'bad']);
+    expect(messages[0]?.value?.toString()).toBe('x');
+    expect(messages[0]?.timestamp).toBe(7n);
     expect(messages[1]?.value?.toString()).toBe(JSON.stringify(row));
     expect(messages[2]?.value?.toString()).toBe(JSON.stringify(big));
     expect(messages[1]?.key?.toString()).toBe('dev-é');

@@ -15,7 +15,7 @@
  * - Malformed source records are skipped, counted and written to the dead-letter topic with the reason in the
  *   `reason` header; processing never stops on bad input. Broker errors are logged and retried with backoff.
  */
-import { Admin, Consumer, Producer } from '@platformatic/kafka';
+import { Admin, Consumer } from '@platformatic/kafka';
 import type { Component, ReadinessCheck } from '../app.js';
 import { describePartitions, ensureTopics } from '../bus/kafka-admin.js';
 import type { Side } from '../core/topology.js';
@@ -32,8 +32,17 @@ import {
   streamTimeOrNull,
 } from './checkpoint.js';
 import { type Clock, systemClock } from './clock.js';
-import { type EmitMode, type Message, messageBatch, type OutputBatch, OutputBuffer } from './emitter.js';
-import { type FetchLimits, fetchPartitions, partitionBounds, readWholePartition } from './fetcher.js';
+import { type EmitMode, flushSize, OutputBuffer } from './emitter.js';
+import {
+  type FetchedPartition,
+  type FetchLimits,
+  fetchPartitions,
+  type PartitionPosition,
+  partitionBounds,
+  readWholePartition,
+} from './fetcher.js';
+import { OutputThread } from './output-thread.js';
+import type { PlainRecord } from './packed-outputs.js';
 import { PartitionTask } from './task.js';
 
 export interface ProcessorTopics {
@@ -77,6 +86,8 @@ export interface StreamProcessorOptions {
   maxFutureMs?: number;
   /** Stop fetching a partition while this many of its records wait in memory. @default 20_000 */
   maxQueuedPerPartition?: number;
+  /** A flush not acknowledged by then fails, and the processor rebuilds and retries. @default 30_000 */
+  writeTimeoutMs?: number;
   /** Flush early once this many output records are buffered. @default 20_000 */
   maxPendingOutputs?: number;
   clock?: Clock;
@@ -102,12 +113,6 @@ export interface ProcessorStats {
 }
 
 const SIDES: Side[] = ['location', 'status'];
-/**
- * Records per send, in bytes before compression. Below the broker's default `message.max.bytes` (1 MiB) for one
- * record batch; small enough that a chunk's messages (built just before the send) die young, which measured
- * faster than 2.5 MB chunks in `npm run bench:processor`.
- */
-const SEND_CHUNK_BYTES = 600_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function createStreamProcessor(options: StreamProcessorOptions): StreamProcessor {
@@ -117,9 +122,10 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
   const limits: FetchLimits = {
     maxWaitMs: 100,
     maxBytes: 16 * 1024 * 1024,
-    // Small per-partition fetches (compressed bytes) keep each step's records few enough to die young; 1 MiB
-    // fetched ~35,000 records per partition at once and the processor spent a third of its time in GC.
-    partitionMaxBytes: 64 * 1024,
+    // Per-partition fetch size (compressed bytes). The next fetch is in flight while a step processes, so a step
+    // should last longer than a round trip; 1 MiB fetched ~35,000 records per partition at once and the
+    // processor spent a third of its time in GC. 192 KiB measured best in `npm run bench:processor`.
+    partitionMaxBytes: 192 * 1024,
     ...options.fetch,
   };
   /** Restores read whole partitions: larger fetches, fewer round trips. */
@@ -135,21 +141,12 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
   const output = new OutputBuffer(options.emitMode, topics);
   const base = { clientId: options.clientId, bootstrapBrokers: options.brokers };
   const admin = new Admin({ ...base, clientId: `${options.clientId}-processor-admin` });
-  // Idempotent so that a retried send cannot duplicate JOIN_EVENTS rows or reorder table updates. A failed send
-  // leaves an idempotent producer's sequence numbers unusable (every later send fails with
-  // OUT_OF_ORDER_SEQUENCE_NUMBER), so a failure replaces the producers. One producer per output partition
-  // number sends in parallel while each keeps its partitions' order (sends on one producer are sequential).
-  const newProducer = (lane: number) =>
-    new Producer({ ...base, clientId: `${options.clientId}-processor-${lane}`, idempotent: true, compression: 'lz4' });
-  let producers = new Map<number, Producer>();
-  const producerFor = (lane: number): Producer => {
-    let producer = producers.get(lane);
-    if (!producer) {
-      producer = newProducer(lane);
-      producers.set(lane, producer);
-    }
-    return producer;
-  };
+  // Outputs are written on their own thread (`output-thread.ts`).
+  const writer = new OutputThread({
+    brokers: options.brokers,
+    clientId: options.clientId,
+    ...(options.writeTimeoutMs === undefined ? {} : { writeTimeoutMs: options.writeTimeoutMs }),
+  });
   const consumer = new Consumer({
     ...base,
     clientId: `${options.clientId}-processor`,
@@ -226,7 +223,7 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
     ]);
   }
 
-  function checkpointOf(task: PartitionTask): Message {
+  function checkpointOf(task: PartitionTask): PlainRecord {
     const topology = task.topology;
     topology.prune();
     const point = topology.replayPoint();
@@ -247,54 +244,21 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
     };
   }
 
-  /** Sends records `indexes` of `batch` in order; messages are built per chunk, so few are alive at a time. */
-  async function sendLane(producer: Producer, batch: OutputBatch, indexes: number[]): Promise<void> {
-    let chunk: Message[] = [];
-    let bytes = 0;
-    for (let i = 0; i < indexes.length; i++) {
-      const m = batch.message(indexes[i] as number);
-      chunk.push(m);
-      bytes += (m.value?.length ?? 0) + (m.key?.length ?? 0) + 64;
-      // Bounded sends keep every partition's record batch under the broker's message size limit.
-      if (bytes >= SEND_CHUNK_BYTES || i === indexes.length - 1) {
-        await producer.send({ messages: chunk });
-        chunk = [];
-        bytes = 0;
-      }
-    }
-  }
-
-  async function send(batch: OutputBatch): Promise<void> {
-    const lanes = new Map<number, number[]>();
-    for (let i = 0; i < batch.length; i++) {
-      const lane = batch.partition(i) ?? -1;
-      let list = lanes.get(lane);
-      if (!list) {
-        list = [];
-        lanes.set(lane, list);
-      }
-      list.push(i);
-    }
-    try {
-      await Promise.all([...lanes].map(([lane, list]) => sendLane(producerFor(lane), batch, list)));
-    } catch (err) {
-      const failed = [...producers.values()];
-      producers = new Map();
-      await Promise.allSettled(failed.map((p) => (p.close as (force?: boolean) => Promise<void>).call(p, true)));
-      throw err;
-    }
-  }
-
-  /** Writes buffered outputs, then (once they are acknowledged) the checkpoints that cover them. */
-  async function flush(): Promise<void> {
-    const messages = output.drainBatch();
+  /**
+   * Writes buffered outputs, then (once they are acknowledged) the checkpoints that cover them. Checkpoints
+   * (which prune state and scan it for the replay point) are written at the flush interval, not at the early
+   * flushes that bound buffered outputs; a restart then replays a little more, with the same final state.
+   */
+  async function flush(withCheckpoints = true): Promise<void> {
+    const outputs = output.drain();
     // After a failed flush some outputs were lost: no checkpoint may claim them until state is rebuilt.
-    const checkpoints = flushFailed ? [] : [...tasks.values()].filter((t) => !t.topology.replaying).map(checkpointOf);
-    nextFlushAt = clock.now() + options.flushIntervalMs;
-    inflightOutputs = messages.length;
+    const checkpoints =
+      flushFailed || !withCheckpoints ? [] : [...tasks.values()].filter((t) => !t.topology.replaying).map(checkpointOf);
+    if (withCheckpoints) nextFlushAt = clock.now() + options.flushIntervalMs;
+    inflightOutputs = flushSize(outputs);
     try {
-      await send(messages);
-      await send(messageBatch(checkpoints));
+      if (flushSize(outputs) > 0) await writer.write(outputs);
+      if (checkpoints.length > 0) await writer.write({ records: checkpoints });
       flushes++;
     } catch (err) {
       flushFailed = true;
@@ -308,9 +272,9 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
    * Starts a flush in the background so that processing goes on while the broker acknowledges; at most one is
    * in flight, and its failure surfaces at the next call (the loop then rebuilds state from the checkpoints).
    */
-  async function startFlush(): Promise<void> {
+  async function startFlush(withCheckpoints: boolean): Promise<void> {
     if (flushing) await flushing;
-    const started = flush();
+    const started = flush(withCheckpoints);
     flushing = started;
     started.then(
       () => {
@@ -388,9 +352,9 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
     );
   }
 
-  async function step(): Promise<void> {
-    if (consumer.generationId !== generation) await reset();
-    const positions = [];
+  /** Where each owned partition is to be fetched next (sides whose queue is full wait). */
+  function fetchPositions(): PartitionPosition[] {
+    const positions: PartitionPosition[] = [];
     for (const task of tasks.values()) {
       for (const side of SIDES) {
         if (task.queued(side) >= maxQueued) continue;
@@ -401,11 +365,32 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
         });
       }
     }
-    if (positions.length === 0 && tasks.size === 0) {
+    return positions;
+  }
+
+  /**
+   * The next fetch, started before the current records are processed so that processing never waits for a
+   * round trip. Positions only move when a response is enqueued, so it asks for exactly what comes next.
+   */
+  let prefetch: Promise<FetchedPartition[]> | null = null;
+
+  function dropPrefetch(): void {
+    // Its records belong to the previous assignment or to state being rebuilt; only its failure is absorbed.
+    prefetch?.catch(() => undefined);
+    prefetch = null;
+  }
+
+  async function step(): Promise<void> {
+    if (consumer.generationId !== generation) {
+      dropPrefetch();
+      await reset();
+    }
+    if (tasks.size === 0) {
       await sleep(limits.maxWaitMs);
       return;
     }
-    const fetched = await fetchPartitions(fetcher, positions, limits);
+    const fetched = await (prefetch ?? fetchPartitions(fetcher, fetchPositions(), limits));
+    prefetch = null;
     if (consumer.generationId !== generation) return;
     for (const f of fetched) {
       const task = tasks.get(f.partition);
@@ -424,9 +409,15 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
       if (f.errorCode !== 0) throw new Error(`fetch ${f.topic}/${f.partition} failed with error ${f.errorCode}`);
       task.enqueue(side, f.records, f.nextOffset, f.highWatermark, clock.now() + maxFutureMs);
     }
+    prefetch = fetchPartitions(fetcher, fetchPositions(), limits);
     const now = clock.now();
     for (const task of tasks.values()) task.drive({ now, idleWaitMs: options.idleWaitMs, lagWaitMs });
-    if (now >= nextFlushAt || output.size >= maxPending) await startFlush();
+    const due = now >= nextFlushAt;
+    // A failed flush surfaces at once: processing on would only add outputs that the rebuild replays anyway.
+    if (flushFailed && flushing) await flushing;
+    // While a flush is in flight, outputs keep accumulating (up to a hard bound) rather than processing waiting
+    // for the broker: the next flush then carries more, and flush size follows the broker's pace.
+    if ((due || output.size >= maxPending) && (!flushing || output.size >= maxPending * 4)) await startFlush(due);
   }
 
   async function run(): Promise<void> {
@@ -444,6 +435,7 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
         backoff = Math.min(backoff * 2, 5000);
         // State may be half-updated relative to what was flushed: rebuild it from the checkpoints.
         generation = -1;
+        dropPrefetch();
       }
     }
   }
@@ -478,6 +470,7 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
     async stop() {
       running = false;
       await loop;
+      dropPrefetch();
       await settleFlush();
       try {
         if (ready) await flush();
@@ -488,12 +481,7 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
       // close (observed with @platformatic/kafka 1.35 when closing a member while the group rebalances).
       const leave = consumer.leaveGroup as (force?: boolean) => Promise<void>;
       await leave.call(consumer, true).catch((err: unknown) => log.warn({ err }, 'leave_group_failed'));
-      await Promise.allSettled([
-        consumer.close(true),
-        fetcher.close(true),
-        admin.close(),
-        ...[...producers.values()].map((p) => p.close(true)),
-      ]);
+      await Promise.allSettled([consumer.close(true), fetcher.close(true), admin.close(), writer.close()]);
       retire();
       tasks = new Map();
       ready = false;
