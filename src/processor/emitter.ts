@@ -151,9 +151,10 @@ const num = (n: number | null): string => (n === null ? 'null' : String(n));
 const str = (s: string | null): string => (s === null ? 'null' : JSON.stringify(s));
 
 /**
- * A JOIN_EVENTS value is the location's columns followed by the status's, so each event's half is encoded once
- * and kept on the event (a location is in about eight rows, a status in two or three); together the halves are
- * byte-identical to `JSON.stringify` of the row (tested).
+ * A JOIN_EVENTS value is the location's columns followed by the status's. A location is in about eight rows, so
+ * its half is encoded once and kept on the event (locations are a fifth of the join state, so this costs little
+ * memory); a status, in two or three rows, is encoded per row. Together the halves are byte-identical to
+ * `JSON.stringify` of the row (tested).
  */
 const ENCODED = Symbol('joinEventJson');
 type Encoded = { [ENCODED]?: string };
@@ -168,10 +169,7 @@ export function locationJson(location: LocationEvent & { distance: number }): st
 
 const NO_STATUS_JSON = '"DI_":null,"TEMPERATURE":null,"SOUND":null,"ALTITUDE":null}';
 
-export function statusJson(status: StatusEvent | null): string {
-  if (status === null) return NO_STATUS_JSON;
-  const s = status as StatusEvent & Encoded;
-  s[ENCODED] ??=
-    `"DI_":${str(s.deviceId)},"TEMPERATURE":${num(s.temperature)},"SOUND":${num(s.sound)},"ALTITUDE":${num(s.altitude)}}`;
-  return s[ENCODED];
+export function statusJson(s: StatusEvent | null): string {
+  if (s === null) return NO_STATUS_JSON;
+  return `"DI_":${str(s.deviceId)},"TEMPERATURE":${num(s.temperature)},"SOUND":${num(s.sound)},"ALTITUDE":${num(s.altitude)}}`;
 }
