@@ -7,8 +7,11 @@
  * If the thread dies, pending writes fail (the processor then rebuilds from its checkpoints, as after any failed
  * flush) and the next write starts a new thread.
  */
-import { extname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, extname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { OutputProducerOptions, OutputWrite } from './output-producer.js';
 import { transferList } from './packed-outputs.js';
@@ -25,16 +28,30 @@ interface Waiting {
   reject: (err: Error) => void;
 }
 
-/** The worker module beside this one; from TypeScript sources (tests, tsx) it loads through tsx. */
+/** The worker module beside this one; from TypeScript sources (tests, tsx) it loads through tsx's loader. */
 function spawn(options: OutputProducerOptions): Worker {
   const here = fileURLToPath(import.meta.url);
   const entry = new URL(`./output-worker${extname(here)}`, import.meta.url);
   if (extname(here) === '.ts') {
-    const boot = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); })`;
+    const boot = `import(${JSON.stringify(tsxApi())}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); })`;
     return new Worker(boot, { eval: true, workerData: options });
   }
   return new Worker(entry, { workerData: options });
 }
+
+/** The ES module of tsx's API, found through its package's exports map (relative to this file, not the cwd). */
+function tsxApi(): string {
+  const manifest = createRequire(import.meta.url).resolve('tsx/package.json');
+  const { exports } = JSON.parse(readFileSync(manifest, 'utf8')) as {
+    exports: Record<string, { import: { default: string } }>;
+  };
+  const api = exports['./esm/api']?.import.default;
+  if (!api) throw new Error('tsx does not export ./esm/api');
+  return pathToFileURL(join(dirname(manifest), api)).href;
+}
+
+/** How long `close()` lets the thread close its producers before ending it anyway. */
+const CLOSE_TIMEOUT_MS = 5000;
 
 export class OutputThread {
   readonly #options: OutputProducerOptions;
@@ -58,9 +75,17 @@ export class OutputThread {
   async close(): Promise<void> {
     const worker = this.#worker;
     if (!worker) return;
+    let timer: NodeJS.Timeout | undefined;
     try {
-      await this.#request({ id: this.#nextId++, kind: 'close' }, []);
+      // Queued behind a write that is still pending, the close may wait for that write's timeout: bounded here.
+      await Promise.race([
+        this.#request({ id: this.#nextId++, kind: 'close' }, []).catch(() => undefined),
+        new Promise((resolve) => {
+          timer = setTimeout(resolve, CLOSE_TIMEOUT_MS);
+        }),
+      ]);
     } finally {
+      clearTimeout(timer);
       this.#worker = null;
       await worker.terminate();
     }
@@ -72,17 +97,28 @@ export class OutputThread {
       this.#waiting.set(request.id, { worker, resolve, reject });
       // Keeps the process alive only while something is in flight.
       worker.ref();
-      worker.postMessage(request, transfer);
+      try {
+        worker.postMessage(request, transfer);
+      } catch (err) {
+        this.#settled(request.id, worker);
+        throw err;
+      }
     });
+  }
+
+  /** Forgets request `id`; unrefs its worker once nothing of it is in flight. */
+  #settled(id: number, worker: Worker): Waiting | undefined {
+    const waiting = this.#waiting.get(id);
+    this.#waiting.delete(id);
+    if (![...this.#waiting.values()].some((w) => w.worker === worker)) worker.unref();
+    return waiting;
   }
 
   #start(): Worker {
     const worker = spawn(this.#options);
     worker.unref();
     worker.on('message', (reply: OutputReply) => {
-      const waiting = this.#waiting.get(reply.id);
-      this.#waiting.delete(reply.id);
-      if (![...this.#waiting.values()].some((w) => w.worker === worker)) worker.unref();
+      const waiting = this.#settled(reply.id, worker);
       if (!waiting) return;
       if (reply.ok) waiting.resolve();
       else waiting.reject(Object.assign(new Error(reply.error.message), reply.error));

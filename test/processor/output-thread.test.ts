@@ -64,6 +64,8 @@ describe('output thread', () => {
     const thread = new OutputThread({ brokers: brokers(), clientId: 'test' });
     try {
       const write = (value: Uint8Array) => thread.write({ records: [{ topic: small, partition: 0, value }] });
+      // What cannot cross to the thread fails at once, and leaves nothing in flight.
+      await expect(write((() => 1) as unknown as Uint8Array)).rejects.toThrow(/could not be cloned/);
       // Random bytes: compression cannot shrink them under the topic's limit.
       await expect(write(new Uint8Array(randomBytes(50_000)))).rejects.toThrow();
       // The failed producer was replaced: the next write goes through.
