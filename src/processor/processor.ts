@@ -110,6 +110,8 @@ export interface ProcessorStats {
   lateRowsDropped: number;
   lag: number;
   flushes: number;
+  /** Flushes that failed (the processor then rebuilt its state from the checkpoints). */
+  flushFailures: number;
 }
 
 const SIDES: Side[] = ['location', 'status'];
@@ -173,6 +175,9 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
   let lastError: unknown;
   const retired = { recordsIn: 0, joinRows: 0, deadLetters: 0, lateRowsDropped: 0 };
   let flushes = 0;
+  let flushFailures = 0;
+  /** Set while the latest flush failed: outputs are not getting through even if the loop itself runs. */
+  let flushError: unknown;
   let flushing: Promise<void> | null = null;
   let flushFailed = false;
   let inflightOutputs = 0;
@@ -261,8 +266,11 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
       if (flushSize(outputs) > 0) await writer.write(outputs);
       if (checkpoints.length > 0) await writer.write({ records: checkpoints });
       flushes++;
+      flushError = undefined;
     } catch (err) {
       flushFailed = true;
+      flushFailures++;
+      flushError = err;
       throw err;
     } finally {
       inflightOutputs = 0;
@@ -426,7 +434,8 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
     while (running) {
       try {
         await step();
-        backoff = 100;
+        // Steps succeed between failing flushes too: the backoff only resets once outputs get through.
+        if (flushError === undefined) backoff = 100;
         lastError = undefined;
       } catch (err) {
         if (!running) break;
@@ -442,7 +451,7 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
   }
 
   const stats = (): ProcessorStats => {
-    const s = { ...retired, lag: 0, flushes, pendingOutputs: output.size + inflightOutputs };
+    const s = { ...retired, lag: 0, flushes, flushFailures, pendingOutputs: output.size + inflightOutputs };
     for (const task of tasks.values()) {
       s.recordsIn += task.topology.counters.recordsProcessed;
       s.joinRows += task.topology.counters.joinRows;
@@ -490,10 +499,11 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
     readiness: {
       name: 'processor',
       async check() {
-        if (!ready || lastError !== undefined) {
-          throw new AppError('TLM_NOT_READY', 'the stream processor is not consuming', {
+        const error = lastError ?? flushError;
+        if (!ready || error !== undefined) {
+          throw new AppError('TLM_NOT_READY', 'the stream processor is not consuming or not writing its outputs', {
             retryable: true,
-            details: { dependency: 'processor', error: lastError instanceof Error ? lastError.message : undefined },
+            details: { dependency: 'processor', error: error instanceof Error ? error.message : undefined },
           });
         }
       },
@@ -528,6 +538,13 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
           'Joined rows dropped because their window was past the grace',
           s.lateRowsDropped,
         ),
+        counter('processor_flushes_total', 'Output flushes acknowledged by the broker', s.flushes),
+        counter(
+          'processor_flush_failures_total',
+          'Output flushes that failed or timed out (state was rebuilt from the checkpoints)',
+          s.flushFailures,
+        ),
+        gauge('processor_pending_outputs', 'Output records buffered or being written', s.pendingOutputs),
         gauge('processor_lag_records', 'Source records not processed yet (buffered plus on the broker)', s.lag),
         gauge('processor_partitions_assigned', 'Source partition numbers owned by this instance', tasks.size),
         gauge('processor_state_join_records', 'Records held in the join state', joinRecords),
