@@ -103,7 +103,8 @@ function isTopicExists(err: unknown): boolean {
 /** Resolves when a broker answers a metadata request; throws `UnavailableError` otherwise. */
 export async function pingKafka(admin: Admin): Promise<void> {
   try {
-    const md = await admin.metadata({ topics: [] });
+    // forceUpdate: the client otherwise answers from its metadata cache, which outlives the broker.
+    const md = await admin.metadata({ topics: [], forceUpdate: true });
     if (md.brokers.size === 0) throw new Error('no broker in metadata');
   } catch (err) {
     throw new UnavailableError('kafka', 'Kafka is unreachable', err);

@@ -16,9 +16,9 @@ export interface OutputProducerOptions {
   brokers: string[];
   clientId: string;
   /**
-   * A write not acknowledged by then fails (and its producers are replaced). @platformatic/kafka 1.35 keeps a send
-   * to an unreachable broker pending indefinitely; failing it lets the processor retry with backoff and report
-   * itself not ready instead of hanging. @default 30_000
+   * A write not acknowledged by then fails (and its producers are replaced), so that a broker that accepts
+   * connections but does not answer makes the processor retry with backoff and report itself not ready instead
+   * of hanging. @default 30_000
    */
   writeTimeoutMs?: number;
 }
@@ -104,6 +104,14 @@ export class OutputProducer {
         bootstrapBrokers: this.#options.brokers,
         idempotent: true,
         compression: 'lz4',
+        // As the simulators' producer: short library retries, so that a dead broker surfaces as a failed write
+        // (the processor retries with backoff) rather than a call that never returns; above 1 on purpose, the
+        // library retries forever with 0 or 1 for idempotent producers.
+        retries: 2,
+        retryDelay: 200,
+        connectTimeout: 3000,
+        requestTimeout: 10_000,
+        timeout: 10_000,
       });
       this.#producers.set(lane, producer);
     }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { type AddressInfo, createServer } from 'node:net';
 import { Consumer } from '@platformatic/kafka';
 import { describe, expect, it } from 'vitest';
 import { encodeWindowedKey } from '../../src/core/results.js';
@@ -77,15 +78,27 @@ describe('output thread', () => {
     expect(records.map((r) => r.value)).toEqual(['x'.repeat(10)]);
   });
 
-  it('fails a write the broker never acknowledges within the timeout, without crashing', async () => {
-    const thread = new OutputThread({ brokers: ['127.0.0.1:1'], clientId: 'test', writeTimeoutMs: 1500 });
+  it('fails a write to a broker that is unreachable or silent, in bounded time, without crashing', async () => {
+    // Nothing listens on port 1: the client's short retries give up.
+    const refused = new OutputThread({ brokers: ['127.0.0.1:1'], clientId: 'test', writeTimeoutMs: 10_000 });
+    try {
+      await expect(refused.write({ records: [{ topic: 'nowhere', value: bytes('v') }] })).rejects.toThrow();
+    } finally {
+      await refused.close();
+    }
+    // A "broker" that accepts connections and never answers: only the write timeout ends the wait.
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as AddressInfo;
+    const thread = new OutputThread({ brokers: [`127.0.0.1:${port}`], clientId: 'test', writeTimeoutMs: 1500 });
     try {
       const write = () => thread.write({ records: [{ topic: 'nowhere', value: bytes('v') }] });
       await expect(write()).rejects.toThrow(/not acknowledged within 1500 ms/);
       // Each write is tried afresh on new producers, and fails the same way.
-      await expect(write()).rejects.toThrow(/not acknowledged/);
+      await expect(write()).rejects.toThrow(/not acknowledged within 1500 ms/);
     } finally {
       await thread.close();
+      silent.close();
     }
   });
 });

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { Admin, Consumer, MessagesStreamModes, stringDeserializers } from '@platformatic/kafka';
 import { afterAll, describe, expect, it } from 'vitest';
 import { kafkaClasspath, kafkaDown, kafkaUp, loadInfraSettings } from '../../scripts/infra.js';
+import { pingKafka } from '../../src/bus/kafka-admin.js';
 import { createSimulatorController } from '../../src/simulators/simulator-controller.js';
 
 async function freePort(): Promise<number> {
@@ -85,6 +86,7 @@ describe('a simulation run when its broker restarts', () => {
     await admin.createTopics({ topics: Object.values(topics), partitions: 2, replicas: 1 });
     await admin.close();
 
+    const pinger = new Admin({ clientId: 'restart-pinger', bootstrapBrokers: brokers });
     const controller = createSimulatorController({
       kafka: { brokers, clientId: 'restart-test' },
       topics,
@@ -99,7 +101,10 @@ describe('a simulation run when its broker restarts', () => {
       };
       await waitFor('first acknowledgements', 15_000, () => sent() > 20);
 
+      // The readiness ping sees the outage too (it must not answer from the client's cached metadata).
+      await pingKafka(pinger);
       await kafkaDown(settings);
+      await expect(pingKafka(pinger)).rejects.toThrow('Kafka is unreachable');
       await waitFor('failed sends', 30_000, () => controller.status().errors.failed_sends > 0);
       const during = controller.status();
       expect(during.state).toBe('running');
@@ -108,6 +113,7 @@ describe('a simulation run when its broker restarts', () => {
 
       await kafkaUp(settings);
       await waitFor('production to resume', 60_000, () => sent() > sentWhileDown + 30);
+      await pingKafka(pinger);
       const final = await controller.stopRun();
       const t = final.topics!;
       const generated = t.location.generated + t.status.generated;
@@ -120,6 +126,7 @@ describe('a simulation run when its broker restarts', () => {
       expect(ids.size).toBe(generated);
     } finally {
       await controller.close();
+      await pinger.close();
     }
   }, 240_000);
 });

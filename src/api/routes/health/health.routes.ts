@@ -40,17 +40,37 @@ export const getReady = createRoute({
   },
 });
 
+/**
+ * Bounds `/ready` when a dependency does not answer: the Kafka client retries an unreachable broker for about
+ * 3 s before it fails.
+ */
+const READINESS_CHECK_TIMEOUT_MS = 2000;
+const TIMED_OUT = Symbol('timed out');
+
 export function registerHealthRoutes(app: OpenAPIHono, services: Pick<Services, 'readiness'>) {
   app.openapi(getHealth, (c) => c.json({ status: 'ok' as const }, 200));
   app.openapi(getReady, async (c) => {
     const results = await Promise.all(
       services.readiness.map(async (probe) => {
+        let timer: NodeJS.Timeout | undefined;
         try {
-          await probe.check();
+          // A dependency that does not answer (a broker that went away) is not ready: answer in bounded time.
+          await Promise.race([
+            probe.check(),
+            new Promise((_, reject) => {
+              timer = setTimeout(() => reject(TIMED_OUT), READINESS_CHECK_TIMEOUT_MS);
+            }),
+          ]);
           return [probe.name, { ok: true }] as const;
         } catch (err) {
-          const message = isAppError(err) ? err.message : `${probe.name} check failed`;
+          const message = isAppError(err)
+            ? err.message
+            : err === TIMED_OUT
+              ? `${probe.name} did not answer within ${READINESS_CHECK_TIMEOUT_MS} ms`
+              : `${probe.name} check failed`;
           return [probe.name, { ok: false, message }] as const;
+        } finally {
+          clearTimeout(timer);
         }
       }),
     );
