@@ -2,8 +2,16 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type DeviceLatestRecord, decodeWindowedKey, type WindowAggregateRecord } from '../core/results.js';
 import { PartitionTopology } from '../core/topology.js';
-import { flushMessages, flushSize, OutputBuffer } from './emitter.js';
-import { transferList } from './packed-outputs.js';
+import { flushSize, OutputBuffer, type OutputFlush } from './emitter.js';
+import { type Message, packedMessage, plainMessage, transferList } from './packed-outputs.js';
+
+/** A flush as producer messages, in write order (what the output thread sends). */
+function flushMessages(flush: OutputFlush): Message[] {
+  return [
+    ...flush.records.map(plainMessage),
+    ...Array.from({ length: flush.packed.count }, (_, i) => packedMessage(flush.packed, i)),
+  ];
+}
 
 const topics = { joinEvents: 'j', per2s: 'w', perDevice: 'd', deadLetters: 'x' };
 

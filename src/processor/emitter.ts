@@ -16,14 +16,7 @@ import type { DeviceLatestRecord, WindowAggregateRecord } from '../core/results.
 import type { Side, TopologyOutput } from '../core/topology.js';
 import type { WindowBounds } from '../core/window.js';
 import type { FetchedRecord } from './fetcher.js';
-import {
-  type Message,
-  type PackedOutputs,
-  PackedOutputsBuilder,
-  type PlainRecord,
-  packedMessage,
-  plainMessage,
-} from './packed-outputs.js';
+import { type PackedOutputs, PackedOutputsBuilder, type PlainRecord } from './packed-outputs.js';
 
 export type EmitMode = 'every-update' | 'coalesce';
 
@@ -54,14 +47,6 @@ export interface OutputFlush {
 /** The number of records in a flush. */
 export function flushSize(flush: OutputFlush): number {
   return flush.records.length + flush.packed.count;
-}
-
-/** A flush as producer messages, in write order. */
-export function flushMessages(flush: OutputFlush): Message[] {
-  return [
-    ...flush.records.map(plainMessage),
-    ...Array.from({ length: flush.packed.count }, (_, i) => packedMessage(flush.packed, i)),
-  ];
 }
 
 export class OutputBuffer {
@@ -134,7 +119,8 @@ export class OutputBuffer {
     const builder = this.#ordered;
     for (const p of this.#coalesced.values()) this.#add(builder, p);
     const flush = { records: this.#deadLetters, packed: builder.finish() };
-    this.clear();
+    this.#coalesced = new Map();
+    this.#deadLetters = [];
     return flush;
   }
 

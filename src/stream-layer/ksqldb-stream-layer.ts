@@ -8,7 +8,7 @@
  * `LIMIT` would keep the oldest).
  */
 import { z } from 'zod';
-import type { DeviceLatest, WindowAggregate } from '../core/results.js';
+import { type DeviceLatest, toWindowAggregate, type WindowAggregate } from '../core/results.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { MetricSample } from '../observability/metrics.js';
@@ -65,20 +65,13 @@ const LatestRowSchema = z.object({
 export function toWindowRow(row: KsqlRow): WindowAggregate {
   const r = WindowRowSchema.parse(row);
   const start = r.WINDOWSTART ?? r.WINDOW_START ?? 0;
-  return {
-    id: r.ID,
-    device_id: r.DEVICE_ID,
-    window_start: start,
-    window_end: r.WINDOWEND ?? r.WINDOW_END ?? start + WINDOW_SIZE_MS,
-    latitude: r.LATITUDE,
-    longitude: r.LONGITUDE,
-    distance: r.DISTANCE,
-    event_ts: r.EVENT_TS,
-    event_count: r.EVENT_COUNT,
-    avg_temp: r.AVG_TEMP,
-    avg_sound: r.AVG_SOUND,
-    avg_alt: r.AVG_ALT,
-  };
+  // A pull-query row carries the key as DEVICE_ID and the bounds as WINDOWSTART/WINDOWEND.
+  return toWindowAggregate(r.DEVICE_ID, {
+    ...r,
+    dev_id: r.DEVICE_ID,
+    WINDOW_START: start,
+    WINDOW_END: r.WINDOWEND ?? r.WINDOW_END ?? start + WINDOW_SIZE_MS,
+  });
 }
 
 export function toLatestRow(row: KsqlRow): DeviceLatest {
