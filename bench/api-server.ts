@@ -7,10 +7,11 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
-import { Admin, Producer } from '@platformatic/kafka';
+import { Admin } from '@platformatic/kafka';
 import { createApi } from '../src/api/app.js';
 import { createSseHeartbeat } from '../src/api/sse.js';
 import type { Services } from '../src/app.js';
+import { createProducer } from '../src/bus/producer.js';
 import { loadConfig } from '../src/config.js';
 import { encodeWindowedKey } from '../src/core/results.js';
 import { createBroadcaster } from '../src/live/broadcaster.js';
@@ -50,7 +51,7 @@ await migrate(sql, { schema });
 
 // Seed: 1000 windows per device in Kafka and in the warehouse, and a latest state per device.
 const start = Date.now() - WINDOWS * 2000;
-const producer = new Producer({ clientId: 'bench-producer', bootstrapBrokers: kafka.brokers });
+const producer = createProducer({ clientId: 'bench-producer', bootstrapBrokers: kafka.brokers });
 for (const deviceId of DEVICES) {
   const windows = Array.from({ length: WINDOWS }, (_, i) => {
     const ws = start - (start % 2000) + i * 2000;

@@ -17,7 +17,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { Admin, Consumer, MessagesStreamModes, Producer } from '@platformatic/kafka';
+import { Admin, Consumer, MessagesStreamModes } from '@platformatic/kafka';
+import { createProducer } from '../src/bus/producer.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/observability/logger.js';
 import { createStreamProcessor, type ProcessorTopics, type StreamProcessor } from '../src/processor/processor.js';
@@ -83,7 +84,7 @@ function* sourceEvents(count: number, t0: number): Generator<{ topic: string; ke
 }
 
 async function preProduce(): Promise<number> {
-  const producer = new Producer({
+  const producer = createProducer({
     clientId: 'bench-producer',
     bootstrapBrokers: brokers,
     idempotent: true,
@@ -183,7 +184,7 @@ async function catchUp(processor: StreamProcessor): Promise<{ elapsed: number; h
 }
 
 async function live(processor: StreamProcessor): Promise<void> {
-  const producer = new Producer({
+  const producer = createProducer({
     clientId: 'bench-live',
     bootstrapBrokers: brokers,
     idempotent: true,

@@ -13,7 +13,8 @@ import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
-import { Admin, Producer } from '@platformatic/kafka';
+import { Admin } from '@platformatic/kafka';
+import { createProducer } from '../src/bus/producer.js';
 import { loadConfig } from '../src/config.js';
 import { encodeWindowedKey } from '../src/core/results.js';
 import { createSilentLogger } from '../src/observability/logger.js';
@@ -113,7 +114,7 @@ const deviceRecord = (r: DeviceRow) => ({
 });
 
 async function produce(windowRows: WindowRow[], deviceRows: DeviceRow[]) {
-  const producer = new Producer({
+  const producer = createProducer({
     clientId: 'bench-sink-producer',
     bootstrapBrokers: config.KAFKA_BROKERS,
     idempotent: true,

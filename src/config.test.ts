@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { withConfigTable } from '../scripts/config-table.js';
 import { describeConfig, loadConfig } from './config.js';
 import { ConfigError } from './errors.js';
 
@@ -50,5 +51,18 @@ describe('the README', () => {
     for (const row of describeConfig()) {
       expect(readme, row.name).toContain(`| \`${row.name}\` | \`${row.default}\` |`);
     }
+    // The whole table is generated: `npm run docs:config` rewrites it.
+    expect(withConfigTable(readme), 'README.md is stale: run npm run docs:config').toBe(readme);
+  });
+});
+
+describe('cross-variable rules', () => {
+  it('refuses a future bound beyond the window grace, naming the variable', () => {
+    expect(() => loadConfig({ PROCESSOR_GRACE_MS: '10000', PROCESSOR_MAX_FUTURE_MS: '20000' })).toThrow(
+      /PROCESSOR_MAX_FUTURE_MS: must not exceed PROCESSOR_GRACE_MS \(10000\)/,
+    );
+    expect(loadConfig({ PROCESSOR_GRACE_MS: '10000', PROCESSOR_MAX_FUTURE_MS: '10000' }).PROCESSOR_MAX_FUTURE_MS).toBe(
+      10_000,
+    );
   });
 });

@@ -6,7 +6,7 @@
  * An invalid environment raises one `ConfigError` that lists every invalid variable.
  */
 import { z } from 'zod';
-import { ConfigError } from './errors.js';
+import { ConfigError, type ConfigProblem } from './errors.js';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -106,6 +106,18 @@ export const EnvSchema = z.object({
   PROCESSOR_IDLE_WAIT_MS: int(0, 60_000)
     .default(500)
     .describe('How long the event-time merge waits for a silent source topic before running ahead on the other'),
+  PROCESSOR_MAX_FUTURE_MS: int(0, 86_398_000)
+    .default(30_000)
+    .describe(
+      'Source records whose event_ts is further ahead of the wall clock are dead-lettered: one would advance ' +
+        'stream time and close windows early. At most PROCESSOR_GRACE_MS',
+    ),
+  PROCESSOR_MAX_EVENT_AGE_MS: int(0, 3_153_600_000_000)
+    .default(86_400_000)
+    .describe(
+      "Source records whose event_ts is further behind their partition's newest event are dead-lettered " +
+        '(a fix from 1970 would move the latest state back); 0 turns the rule off',
+    ),
   PROCESSOR_CHECKPOINT_TOPIC: z
     .string()
     .min(1)
@@ -161,7 +173,21 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     }));
     throw new ConfigError(problems);
   }
+  const problems = crossFieldProblems(parsed.data);
+  if (problems.length > 0) throw new ConfigError(problems);
   return parsed.data;
+}
+
+/** Rules between variables, each reported on the variable to change. */
+function crossFieldProblems(config: Config): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  if (config.PROCESSOR_MAX_FUTURE_MS > config.PROCESSOR_GRACE_MS) {
+    problems.push({
+      variable: 'PROCESSOR_MAX_FUTURE_MS',
+      message: `must not exceed PROCESSOR_GRACE_MS (${config.PROCESSOR_GRACE_MS}): a record that far ahead closes windows early`,
+    });
+  }
+  return problems;
 }
 
 /** The documentation table of every variable: name, default and description, straight from the schema. */

@@ -4,14 +4,24 @@
  * `event_ts`. Records ksqlDB would drop or cannot type (no `event_ts`, a wrong type, no device id) are returned
  * as failures with a reason, so the adapter can count them and dead-letter them instead of stopping.
  *
- * Deliberate strictness: a location without numeric latitude/longitude or a string `id` is rejected here.
- * ksqlDB would join it and then drop every row in the geofence filter (null BETWEEN is false), so the outputs
- * are the same and the record is still visible in the dead-letter topic. Status sensor values may be null
- * or missing (they join and are skipped by AVG / LATEST_BY_OFFSET), but must be numbers when present.
+ * A location without `id` is processed with a null `ID`, as ksqlDB does (the geofence reads only latitude and
+ * longitude). Status sensor values may be null or missing (they join and are skipped by AVG /
+ * LATEST_BY_OFFSET), but must be numbers when present.
+ *
+ * Deliberate strictness, where ksqlDB would process a record whose result nobody can use (docs/processor.md,
+ * "Input rules"); each is dead-lettered with the reason:
+ * - a location without numeric latitude/longitude: ksqlDB would join it and then drop every row in the geofence
+ *   filter (null BETWEEN is false), so the outputs are the same and the record is still visible;
+ * - a device id that breaks the one device-id rule (`device-id.ts`): a 400 kB id would be served in every answer
+ *   and refused by the warehouse's primary-key index;
+ * - coordinates outside [-90, 90] / [-180, 180], and sensor values beyond ±1e9: no instrument reads them, and
+ *   two readings near the largest double overflow a window's sum, which would then have no JSON value at all.
  */
+import { DEVICE_ID_MAX_LENGTH, DEVICE_ID_RULE, isValidDeviceId } from './device-id.js';
 
 export interface LocationEvent {
-  id: string;
+  /** Null when the record has no `id` (ksqlDB reads a missing column as null). */
+  id: string | null;
   deviceId: string;
   latitude: number;
   longitude: number;
@@ -28,6 +38,9 @@ export interface StatusEvent {
 }
 
 export type Decoded<T> = { ok: true; event: T } | { ok: false; reason: string };
+
+/** Largest magnitude of a sensor value: far beyond any reading, far enough below overflow for any window's sum. */
+export const MAX_READING_MAGNITUDE = 1e9;
 
 /** Field values by lower-case name. */
 interface Fields {
@@ -86,19 +99,25 @@ function eventTs(fields: Fields): number | string {
 function deviceId(fields: Fields): string | { error: string } {
   const id = fields.get('device_id');
   if (typeof id !== 'string' || id.length === 0) return { error: 'device_id: expected a non-empty string' };
+  if (!isValidDeviceId(id)) {
+    const length = id.length > DEVICE_ID_MAX_LENGTH ? ` (${id.length} characters)` : '';
+    return { error: `device_id: expected ${DEVICE_ID_RULE}${length}` };
+  }
   return id;
 }
 
-function requiredNumber(fields: Fields, name: string): number | { error: string } {
+function coordinate(fields: Fields, name: string, bound: number): number | { error: string } {
   const v = fields.get(name);
   if (typeof v !== 'number' || !Number.isFinite(v)) return { error: `${name}: expected a number` };
+  if (v < -bound || v > bound) return { error: `${name}: expected decimal degrees within ±${bound}` };
   return v;
 }
 
-function optionalNumber(fields: Fields, name: string): number | null | { error: string } {
+function reading(fields: Fields, name: string): number | null | { error: string } {
   const v = fields.get(name);
   if (v === undefined || v === null) return null;
   if (typeof v !== 'number' || !Number.isFinite(v)) return { error: `${name}: expected a number or null` };
+  if (Math.abs(v) > MAX_READING_MAGNITUDE) return { error: `${name}: beyond ±${MAX_READING_MAGNITUDE}, not a reading` };
   return v;
 }
 
@@ -113,12 +132,15 @@ export function decodeLocation(raw: Buffer | string | null | undefined): Decoded
   const device = deviceId(fields);
   if (isError(device)) return { ok: false, reason: device.error };
   const id = fields.get('id');
-  if (typeof id !== 'string') return { ok: false, reason: 'id: expected a string' };
-  const latitude = requiredNumber(fields, 'latitude');
+  if (id !== undefined && id !== null && typeof id !== 'string') return { ok: false, reason: 'id: expected a string' };
+  const latitude = coordinate(fields, 'latitude', 90);
   if (isError(latitude)) return { ok: false, reason: latitude.error };
-  const longitude = requiredNumber(fields, 'longitude');
+  const longitude = coordinate(fields, 'longitude', 180);
   if (isError(longitude)) return { ok: false, reason: longitude.error };
-  return { ok: true, event: { id, deviceId: device, latitude, longitude, eventTs: ts } };
+  return {
+    ok: true,
+    event: { id: typeof id === 'string' ? id : null, deviceId: device, latitude, longitude, eventTs: ts },
+  };
 }
 
 /** Decodes a `device_status` value. */
@@ -131,11 +153,11 @@ export function decodeStatus(raw: Buffer | string | null | undefined): Decoded<S
   if (isError(device)) return { ok: false, reason: device.error };
   const id = fields.get('id');
   if (id !== undefined && id !== null && typeof id !== 'string') return { ok: false, reason: 'id: expected a string' };
-  const sound = optionalNumber(fields, 'sound');
+  const sound = reading(fields, 'sound');
   if (isError(sound)) return { ok: false, reason: sound.error };
-  const temperature = optionalNumber(fields, 'temperature');
+  const temperature = reading(fields, 'temperature');
   if (isError(temperature)) return { ok: false, reason: temperature.error };
-  const altitude = optionalNumber(fields, 'altitude');
+  const altitude = reading(fields, 'altitude');
   if (isError(altitude)) return { ok: false, reason: altitude.error };
   return {
     ok: true,

@@ -16,7 +16,8 @@ import { z } from 'zod';
 
 /** JOIN_EVENTS value (key: DEVICE_ID). Sensor columns and DI_ are null on null-padded rows. */
 export interface JoinEventRecord {
-  ID: string;
+  /** The location's id; null when the location record had none (as in ksqlDB). */
+  ID: string | null;
   LATITUDE: number;
   LONGITUDE: number;
   DISTANCE: number;

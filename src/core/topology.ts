@@ -319,6 +319,11 @@ export class PartitionTopology {
     this.#devices.set(deviceId, { ts, record: { ...record } });
   }
 
+  /** A tombstone in the per-device topic: the device starts afresh. */
+  forgetDevice(deviceId: string): void {
+    this.#devices.delete(deviceId);
+  }
+
   get stateSize(): { joinRecords: number; windows: number; devices: number; log: number } {
     return {
       joinRecords: this.#locations.size + this.#statuses.size,

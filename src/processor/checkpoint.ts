@@ -18,6 +18,11 @@ export interface Checkpoint {
   aggStreamTime: number | null;
   /** Aggregation stream time at the checkpoint. */
   closedAtAggStreamTime: number | null;
+  /**
+   * Offsets at or above `low` that the future rule refused (`task.ts`): a replay refuses them again rather than
+   * ask the clock, which has moved on. Absent in checkpoints written before the rule existed.
+   */
+  futureRefused?: Record<Side, number[]>;
 }
 
 export function checkpointKey(groupId: string, locationTopic: string, partition: number): string {
@@ -43,6 +48,10 @@ export function decodeCheckpoint(raw: Buffer | null): Checkpoint | undefined {
       Number.isSafeInteger((v as Record<Side, number>).location) &&
       Number.isSafeInteger((v as Record<Side, number>).status);
     if (c.version !== 1 || !sides(c.low) || !sides(c.high)) return undefined;
+    const offsets = (v: unknown) => Array.isArray(v) && v.every((o) => Number.isSafeInteger(o));
+    if (c.futureRefused !== undefined && !(offsets(c.futureRefused?.location) && offsets(c.futureRefused?.status))) {
+      return undefined;
+    }
     return c;
   } catch {
     // A foreign or corrupt record in the checkpoint topic must not stop a restart: it is ignored.

@@ -2,7 +2,7 @@
  * Writes the processor's outputs to Kafka. Runs on the output thread (`output-worker.ts`), so that building
  * producer messages, encoding record batches and compressing them do not take time from processing.
  */
-import { Producer } from '@platformatic/kafka';
+import { createProducer, type Producer } from '../bus/producer.js';
 import {
   type Message,
   type PackedOutputs,
@@ -99,7 +99,7 @@ export class OutputProducer {
   #producer(lane: number): Producer {
     let producer = this.#producers.get(lane);
     if (!producer) {
-      producer = new Producer({
+      producer = createProducer({
         clientId: `${this.#options.clientId}-processor-${lane}`,
         bootstrapBrokers: this.#options.brokers,
         idempotent: true,

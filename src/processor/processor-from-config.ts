@@ -28,6 +28,9 @@ export function createStreamProcessorFromConfig(
     emitMode: config.PROCESSOR_EMIT_MODE,
     flushIntervalMs: config.PROCESSOR_FLUSH_INTERVAL_MS,
     idleWaitMs: config.PROCESSOR_IDLE_WAIT_MS,
+    maxFutureMs: config.PROCESSOR_MAX_FUTURE_MS,
+    maxEventAgeMs:
+      config.PROCESSOR_MAX_EVENT_AGE_MS === 0 ? Number.POSITIVE_INFINITY : config.PROCESSOR_MAX_EVENT_AGE_MS,
     partitions: config.KAFKA_TOPIC_PARTITIONS,
     replicas: config.KAFKA_REPLICATION_FACTOR,
     createTopics: config.KAFKA_CREATE_TOPICS,

@@ -18,6 +18,7 @@
 import { Admin, Consumer } from '@platformatic/kafka';
 import type { Component, ReadinessCheck } from '../app.js';
 import { describePartitions, ensureTopics } from '../bus/kafka-admin.js';
+import { decodeLatestRecord } from '../core/output-records.js';
 import type { Side } from '../core/topology.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
@@ -79,11 +80,16 @@ export interface StreamProcessorOptions {
   heartbeatIntervalMs?: number;
   fetch?: Partial<FetchLimits>;
   /**
-   * Records with an event time further ahead of the wall clock are dead-lettered: outputs carry the event time as
-   * their timestamp and Kafka refuses timestamps more than `message.timestamp.after.max.ms` (1 h) ahead.
-   * @default 3_300_000
+   * Records with an event time further ahead of the wall clock are dead-lettered (`core/admission.ts`): one such
+   * record would advance stream time and close every window of its partition early. Keep it below `graceMs`.
+   * @default 30_000
    */
   maxFutureMs?: number;
+  /**
+   * Records with an event time further behind their partition's stream time are dead-lettered
+   * (`core/admission.ts`). `Infinity` turns the rule off. @default 86_400_000
+   */
+  maxEventAgeMs?: number;
   /** Stop fetching a partition while this many of its records wait in memory. @default 20_000 */
   maxQueuedPerPartition?: number;
   /** A flush not acknowledged by then fails, and the processor rebuilds and retries. @default 30_000 */
@@ -108,6 +114,8 @@ export interface ProcessorStats {
   joinRows: number;
   deadLetters: number;
   lateRowsDropped: number;
+  /** Source records on another partition than Kafka's default partitioner gives their key (still processed). */
+  misrouted: number;
   lag: number;
   flushes: number;
   /** Flushes that failed (the processor then rebuilt its state from the checkpoints). */
@@ -140,7 +148,8 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
   const maxQueued = options.maxQueuedPerPartition ?? 20_000;
   const maxPending = options.maxPendingOutputs ?? 20_000;
   const lagWaitMs = options.lagWaitMs ?? 30_000;
-  const maxFutureMs = options.maxFutureMs ?? 55 * 60_000;
+  const maxFutureMs = options.maxFutureMs ?? 30_000;
+  const maxEventAgeMs = options.maxEventAgeMs ?? 86_400_000;
   const output = new OutputBuffer(options.emitMode, topics);
   const base = { clientId: options.clientId, bootstrapBrokers: options.brokers };
   const admin = new Admin({ ...base, clientId: `${options.clientId}-processor-admin` });
@@ -173,7 +182,12 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
   let loop: Promise<void> | undefined;
   let nextFlushAt = 0;
   let lastError: unknown;
-  const retired = { recordsIn: 0, joinRows: 0, deadLetters: 0, lateRowsDropped: 0 };
+  const retired = { recordsIn: 0, joinRows: 0, deadLetters: 0, lateRowsDropped: 0, misrouted: 0 };
+  let misroutedSeen = 0;
+  /** Per-device records skipped at restore because they do not decode. */
+  let restoreSkipped = 0;
+  /** Partitions of the source topics, read at every rebuild (`reset`). */
+  let partitionCount = options.partitions ?? 3;
   let flushes = 0;
   let flushFailures = 0;
   /** Set while the latest flush failed: outputs are not getting through even if the loop itself runs. */
@@ -185,8 +199,21 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
   const newTask = (partition: number) =>
     new PartitionTask({
       partition,
+      partitionCount,
+      maxFutureMs,
+      maxAgeMs: maxEventAgeMs,
       topology: topologyOptions,
       output: output.forPartition(partition),
+      onMisrouted: (side, p, record, expected) => {
+        misroutedSeen++;
+        // Sampled: a producer with another partitioner misroutes about half of everything it writes.
+        if (misroutedSeen === 1 || misroutedSeen % 10_000 === 0) {
+          log.warn(
+            { side, partition: p, expected, offset: record.offset, misrouted: misroutedSeen },
+            'record_misrouted: its producer partitions keys unlike the Java client (murmur2 & 0x7fffffff)',
+          );
+        }
+      },
       deadLetter: (side, p, record, reason) => {
         output.deadLetter(side === 'location' ? topics.location : topics.status, side, p, record, reason);
         log.warn({ side, partition: p, offset: record.offset, reason }, 'record_dead_lettered');
@@ -233,14 +260,16 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
     const topology = task.topology;
     topology.prune();
     const point = topology.replayPoint();
+    const low = { location: point.location ?? task.processed.location, status: point.status ?? task.processed.status };
     const checkpoint: Checkpoint = {
       version: 1,
       partition: task.partition,
-      low: { location: point.location ?? task.processed.location, status: point.status ?? task.processed.status },
+      low,
       high: { ...task.processed },
       joinStreamTime: streamTimeOrNull(point.joinStreamTime),
       aggStreamTime: streamTimeOrNull(point.aggStreamTime),
       closedAtAggStreamTime: streamTimeOrNull(topology.aggStreamTime),
+      futureRefused: task.refusalsFrom(low),
     };
     return {
       topic: topics.checkpoints,
@@ -305,6 +334,7 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
       retired.joinRows += task.topology.counters.joinRows;
       retired.deadLetters += task.deadLettered;
       retired.lateRowsDropped += task.topology.counters.lateRowsDropped;
+      retired.misrouted += task.misrouted;
     }
   }
 
@@ -319,6 +349,9 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
     const assignment = consumer.assignments ?? [];
     const partitionsOf = (topic: string) => assignment.find((a) => a.topic === topic)?.partitions ?? [];
     const partitions = partitionsOf(topics.location).filter((p) => partitionsOf(topics.status).includes(p));
+    if (partitions.length > 0) {
+      partitionCount = (await describePartitions(admin, [topics.location])).get(topics.location) ?? partitionCount;
+    }
     const saved = new Map<string, Checkpoint>();
     if (partitions.length > 0) {
       for (const r of await readWholePartition(fetcher, topics.checkpoints, 0, restoreLimits)) {
@@ -333,6 +366,10 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
       if (checkpoint) {
         task.seek(checkpoint.low);
         task.resumeAt = { ...checkpoint.high };
+        task.replayFutureRefused = {
+          location: new Set(checkpoint.futureRefused?.location ?? []),
+          status: new Set(checkpoint.futureRefused?.status ?? []),
+        };
         task.topology.beginReplay({
           joinStreamTime: streamTimeFromJson(checkpoint.joinStreamTime),
           aggStreamTime: streamTimeFromJson(checkpoint.aggStreamTime),
@@ -340,8 +377,16 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
           resumeAt: checkpoint.high,
         });
         for (const r of await readWholePartition(fetcher, topics.perDevice, partition, restoreLimits)) {
-          if (!r.key || !r.value) continue;
-          task.topology.restoreDevice(r.key.toString(), r.timestamp, JSON.parse(r.value.toString()));
+          const decoded = decodeLatestRecord(r.key, r.value);
+          if (decoded.ok && decoded.record !== null) {
+            task.topology.restoreDevice(decoded.deviceId, r.timestamp, decoded.record);
+          } else if (decoded.ok) {
+            task.topology.forgetDevice(decoded.deviceId);
+          } else {
+            // A record the processor did not write (or a corrupt one) must not stop the restore: it is skipped.
+            restoreSkipped++;
+            log.warn({ partition, offset: r.offset, reason: decoded.reason }, 'restore_record_skipped');
+          }
         }
       } else {
         const [location, status] = await Promise.all(
@@ -416,9 +461,12 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
         continue;
       }
       if (f.errorCode !== 0) throw new Error(`fetch ${f.topic}/${f.partition} failed with error ${f.errorCode}`);
-      task.enqueue(side, f.records, f.nextOffset, f.highWatermark, clock.now() + maxFutureMs);
+      task.enqueue(side, f.records, f.nextOffset, f.highWatermark, clock.now());
     }
     prefetch = fetchPartitions(fetcher, fetchPositions(), limits);
+    // Awaited at the next step; until then a failure must not count as an unhandled rejection (which would end
+    // the process) while this step awaits a flush.
+    prefetch.catch(() => undefined);
     const now = clock.now();
     for (const task of tasks.values()) task.drive({ now, idleWaitMs: options.idleWaitMs, lagWaitMs });
     const due = now >= nextFlushAt;
@@ -457,6 +505,7 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
       s.joinRows += task.topology.counters.joinRows;
       s.deadLetters += task.deadLettered;
       s.lateRowsDropped += task.topology.counters.lateRowsDropped;
+      s.misrouted += task.misrouted;
       s.lag += task.lag();
     }
     return s;
@@ -538,11 +587,22 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
           'Joined rows dropped because their window was past the grace',
           s.lateRowsDropped,
         ),
+        counter(
+          'processor_records_misrouted_total',
+          "Source records on another partition than Kafka's default partitioner gives their key: their producer " +
+            'partitions unlike the Java client, and the device may be split across partitions',
+          s.misrouted,
+        ),
         counter('processor_flushes_total', 'Output flushes acknowledged by the broker', s.flushes),
         counter(
           'processor_flush_failures_total',
           'Output flushes that failed or timed out (state was rebuilt from the checkpoints)',
           s.flushFailures,
+        ),
+        counter(
+          'processor_restore_records_skipped_total',
+          'Per-device output records that did not decode when state was restored (skipped)',
+          restoreSkipped,
         ),
         gauge('processor_pending_outputs', 'Output records buffered or being written', s.pendingOutputs),
         gauge('processor_lag_records', 'Source records not processed yet (buffered plus on the broker)', s.lag),

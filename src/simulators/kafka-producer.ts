@@ -5,8 +5,9 @@
  * sends what it is given. The library's own retries are kept short so a dead broker surfaces as a failed
  * send (counted and retried by the sender) rather than as a call that never returns.
  */
-import { ProduceAcks, Producer, stringSerializers } from '@platformatic/kafka';
+import { ProduceAcks, stringSerializers } from '@platformatic/kafka';
 import type { KafkaConnection } from '../bus/kafka-admin.js';
+import { createProducer } from '../bus/producer.js';
 import type { SendBatch } from './batching-sender.js';
 
 export type SimulatorCompression = 'lz4' | 'snappy' | 'gzip' | 'none';
@@ -27,7 +28,7 @@ export interface KafkaBatchSender {
 }
 
 export function createKafkaBatchSender(options: KafkaBatchSenderOptions): KafkaBatchSender {
-  const producer = new Producer({
+  const producer = createProducer({
     clientId: `${options.kafka.clientId}-simulator`,
     bootstrapBrokers: options.kafka.brokers,
     serializers: stringSerializers,

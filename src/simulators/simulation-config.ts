@@ -7,6 +7,7 @@
  * every 0.5 s per device).
  */
 import { z } from 'zod';
+import { DEVICE_ID_PATTERN, DEVICE_ID_RULE } from '../core/device-id.js';
 import { type Boundary, DEFAULT_SIGMA, type Position, SPEC_START } from '../core/movement.js';
 import { DEFAULT_SENSORS, SENSOR_NAMES, type SensorSpec, type SensorSpecs } from '../core/sensors.js';
 import { AppError } from '../errors.js';
@@ -27,7 +28,7 @@ const SensorOverrideSchema = z
 
 const deviceId = z
   .string()
-  .regex(/^[A-Za-z0-9._:-]{1,64}$/, 'expected 1-64 characters of A-Z a-z 0-9 . _ : -')
+  .regex(DEVICE_ID_PATTERN, `expected ${DEVICE_ID_RULE}`)
   .describe('Device id, also the Kafka key');
 
 export const SimulationRequestSchema = z

@@ -2,8 +2,9 @@
  * Records the sink cannot store go to the dead-letter topic, unchanged, with why and where from in headers
  * (`reason`, `source` = topic/partition/offset, `stage` = sink), before the offsets covering them are committed.
  */
-import { type Message, Producer } from '@platformatic/kafka';
+import type { Message } from '@platformatic/kafka';
 import type { KafkaConnection } from '../bus/kafka-admin.js';
+import { createProducer, type Producer } from '../bus/producer.js';
 
 export type RawMessage = Message<Buffer, Buffer, Buffer, Buffer>;
 
@@ -22,7 +23,7 @@ export function createDeadLetterPublisher(options: { kafka: KafkaConnection; top
   let producer: Producer<Buffer, Buffer, Buffer, Buffer> | undefined;
   return {
     async publish(rejected) {
-      producer ??= new Producer({
+      producer ??= createProducer({
         clientId: `${options.kafka.clientId}-sink-dlq`,
         bootstrapBrokers: options.kafka.brokers,
         idempotent: true,

@@ -53,7 +53,7 @@ describe('decodeWindowRow', () => {
   it.each([
     ['a non-JSON value', encodeWindowedKey('d1', 2000), Buffer.from('{'), 'value is not JSON'],
     ['a tombstone', encodeWindowedKey('d1', 2000), undefined, 'empty value (tombstone) is not expected'],
-    ['a short key', Buffer.from('d1'), json(record), 'windowed key is shorter than 8 bytes'],
+    ['a short key', Buffer.from('d1'), json(record), 'windowed key missing or shorter than 9 bytes'],
     ['a key of another window', encodeWindowedKey('d1', 0), json(record), 'WINDOW_START differs'],
     ['a count of zero', encodeWindowedKey('d1', 2000), json({ ...record, EVENT_COUNT: 0 }), 'EVENT_COUNT'],
     ['a missing average', encodeWindowedKey('d1', 2000), json({ ...record, AVG_ALT: null }), 'AVG_ALT'],

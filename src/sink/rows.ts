@@ -1,6 +1,6 @@
 /**
- * Turns processor output records into warehouse rows, and decides which of two versions of the same row is
- * newer. Pure: no I/O. The SQL guard in `warehouse-writer.ts` applies the same order, so collapsing a batch
+ * Turns processor output records into warehouse rows (decoded by the one rule of `core/output-records.ts`), and
+ * decides which of two versions of the same row is newer. Pure: no I/O. The SQL guard in `warehouse-writer.ts` applies the same order, so collapsing a batch
  * here and guarding in the database agree.
  *
  * Which version is newer:
@@ -13,16 +13,8 @@
  *   record (one key always lands in one partition). The later offset of the same partition is newer. If a
  *   device's versions come from different partitions (the topic was re-partitioned), `event_ts` decides.
  */
-import {
-  completeDeviceLatestRecord,
-  type DeviceLatest,
-  type DeviceLatestRecord,
-  decodeWindowedKey,
-  toDeviceLatest,
-  toWindowAggregate,
-  type WindowAggregate,
-  type WindowAggregateRecord,
-} from '../core/results.js';
+import { decodeLatestRecord, decodeWindowRecord } from '../core/output-records.js';
+import { type DeviceLatest, toDeviceLatest, toWindowAggregate, type WindowAggregate } from '../core/results.js';
 
 export interface SourcePosition {
   kafka_partition: number;
@@ -36,53 +28,16 @@ export class RecordRejectedError extends Error {
   override name = 'RecordRejectedError';
 }
 
-const isFiniteNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
-const isSafeInt = (v: unknown): v is number => Number.isSafeInteger(v);
-
-function parseObject(value: Buffer | undefined): Record<string, unknown> {
-  if (!value || value.length === 0) throw new RecordRejectedError('empty value (tombstone) is not expected');
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(value.toString('utf8'));
-  } catch {
-    throw new RecordRejectedError('value is not JSON');
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new RecordRejectedError('value is not a JSON object');
-  }
-  return parsed as Record<string, unknown>;
-}
-
-function requireField(o: Record<string, unknown>, field: string, ok: (v: unknown) => boolean, what: string): void {
-  if (!ok(o[field])) throw new RecordRejectedError(`${field} must be ${what}`);
-}
-
 /** A DEVICE_WINAGG_STATUS_PER2S record (windowed key, JSON value) as a row; throws `RecordRejectedError`. */
 export function decodeWindowRow(
   key: Buffer | undefined,
   value: Buffer | undefined,
   position: SourcePosition,
 ): WindowRow {
-  if (!key) throw new RecordRejectedError('windowed key is missing');
-  let keyed: { deviceId: string; windowStart: number };
-  try {
-    keyed = decodeWindowedKey(key);
-  } catch {
-    throw new RecordRejectedError('windowed key is shorter than 8 bytes');
-  }
-  const o = parseObject(value);
-  requireField(o, 'ID', (v) => typeof v === 'string' && v.length > 0, 'a non-empty string');
-  for (const f of ['LATITUDE', 'LONGITUDE', 'DISTANCE']) requireField(o, f, isFiniteNumber, 'a finite number');
-  for (const f of ['AVG_TEMP', 'AVG_SOUND', 'AVG_ALT']) requireField(o, f, isFiniteNumber, 'a finite number');
-  for (const f of ['EVENT_TS', 'WINDOW_START', 'WINDOW_END']) requireField(o, f, isSafeInt, 'an integer');
-  requireField(o, 'EVENT_COUNT', (v) => isSafeInt(v) && v > 0, 'a positive integer');
-  const record = o as unknown as WindowAggregateRecord;
-  if (record.WINDOW_END <= record.WINDOW_START) throw new RecordRejectedError('WINDOW_END must exceed WINDOW_START');
-  if (record.WINDOW_START !== keyed.windowStart) {
-    throw new RecordRejectedError('WINDOW_START differs from the window start in the key');
-  }
-  const deviceId = typeof record.dev_id === 'string' && record.dev_id.length > 0 ? record.dev_id : keyed.deviceId;
-  return { ...toWindowAggregate(deviceId, record), ...position };
+  const decoded = decodeWindowRecord(key, value);
+  if (!decoded.ok) throw new RecordRejectedError(decoded.reason);
+  if (decoded.record === null) throw new RecordRejectedError('empty value (tombstone) is not expected');
+  return { ...toWindowAggregate(decoded.deviceId, decoded.record), ...position };
 }
 
 /** A DEVICE_WINAGG_STATUS_PERDEVICE record (key = device id, JSON value) as a row. */
@@ -91,15 +46,10 @@ export function decodeDeviceRow(
   value: Buffer | undefined,
   position: SourcePosition,
 ): DeviceRow {
-  if (!key || key.length === 0) throw new RecordRejectedError('device id key is missing');
-  const o = parseObject(value);
-  const nullableNumber = (v: unknown) => v === null || v === undefined || isFiniteNumber(v);
-  for (const f of ['LATITUDE', 'LONGITUDE', 'DISTANCE', 'TEMPERATURE', 'SOUND', 'ALTITUDE']) {
-    requireField(o, f, nullableNumber, 'a finite number or null');
-  }
-  requireField(o, 'EVENT_TS', (v) => v === null || v === undefined || isSafeInt(v), 'an integer or null');
-  const record = completeDeviceLatestRecord(o as Partial<DeviceLatestRecord>);
-  return { ...toDeviceLatest(key.toString('utf8'), record), ...position };
+  const decoded = decodeLatestRecord(key, value);
+  if (!decoded.ok) throw new RecordRejectedError(decoded.reason);
+  if (decoded.record === null) throw new RecordRejectedError('empty value (tombstone) is not expected');
+  return { ...toDeviceLatest(decoded.deviceId, decoded.record), ...position };
 }
 
 function laterPosition(a: SourcePosition, b: SourcePosition): boolean {

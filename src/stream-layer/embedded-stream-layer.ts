@@ -11,12 +11,13 @@
 import { randomUUID } from 'node:crypto';
 import { Consumer, type MessagesStream, MessagesStreamModes } from '@platformatic/kafka';
 import type { KafkaConnection } from '../bus/kafka-admin.js';
+import { decodeLatestRecord, decodeWindowRecord } from '../core/output-records.js';
+import { toDeviceLatest, toWindowAggregate } from '../core/results.js';
 import { TOPICS } from '../core/topics.js';
 import { AppError, UnavailableError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { MetricSample } from '../observability/metrics.js';
 import { createMaterializedView } from './materialized-view.js';
-import { decodeLatestRecord, decodeWindowRecord } from './records.js';
 import type { StreamChange, StreamChangeListener, StreamLayer } from './stream-layer.js';
 
 export interface EmbeddedStreamLayerOptions {
@@ -87,12 +88,19 @@ export function createEmbeddedStreamLayer(options: EmbeddedStreamLayerOptions): 
     let reason: string | undefined;
     if (message.topic === windowsTopic) {
       const decoded = decodeWindowRecord(message.key, message.value);
-      if (decoded.ok) emit(view.applyWindow(decoded.deviceId, decoded.windowStart ?? 0, decoded.row));
-      else reason = decoded.reason;
+      if (decoded.ok) {
+        const row = decoded.record && toWindowAggregate(decoded.deviceId, decoded.record);
+        emit(view.applyWindow(decoded.deviceId, decoded.windowStart, row));
+      } else {
+        reason = decoded.reason;
+      }
     } else {
       const decoded = decodeLatestRecord(message.key, message.value);
-      if (decoded.ok) emit(view.applyLatest(decoded.deviceId, decoded.row));
-      else reason = decoded.reason;
+      if (decoded.ok) {
+        emit(view.applyLatest(decoded.deviceId, decoded.record && toDeviceLatest(decoded.deviceId, decoded.record)));
+      } else {
+        reason = decoded.reason;
+      }
     }
     if (reason !== undefined) {
       counters.invalid++;

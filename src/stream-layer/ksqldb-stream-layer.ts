@@ -2,19 +2,20 @@
  * ksqlDB stream layer: reads the two tables with pull queries (`/query-stream`) and keeps one push query per
  * table per instance as the change feed for live clients — never one query per HTTP client.
  *
- * Device ids are validated against `DEVICE_ID_PATTERN` and bound as session variables (`${device_id}`); the
- * SQL text is constant. A pull query on the windowed table returns the device's windows in ascending
+ * Device ids are validated against the one device-id rule (`core/device-id.ts`) and bound as session
+ * variables (`${device_id}`); the SQL text is constant. A pull query on the windowed table returns the device's windows in ascending
  * WINDOWSTART order; the newest `limit` are taken and reversed (ksqlDB pull queries have no ORDER BY, and
  * `LIMIT` would keep the oldest).
  */
-import { z } from 'zod';
-import { type DeviceLatest, toWindowAggregate, type WindowAggregate } from '../core/results.js';
+import { isValidDeviceId } from '../core/device-id.js';
+import { decodeKsqlLatestRow, decodeKsqlWindowRow } from '../core/output-records.js';
+import { type DeviceLatest, toDeviceLatest, toWindowAggregate, type WindowAggregate } from '../core/results.js';
+import { WINDOW_SIZE_MS } from '../core/window.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { MetricSample } from '../observability/metrics.js';
 import { createKsqlDbClient, escapeKsqlString, type KsqlDbClient, type KsqlRow } from './ksqldb-client.js';
-import { WINDOW_SIZE_MS } from './records.js';
-import { DEVICE_ID_PATTERN, type StreamChange, type StreamChangeListener, type StreamLayer } from './stream-layer.js';
+import type { StreamChange, StreamChangeListener, StreamLayer } from './stream-layer.js';
 
 export interface KsqlDbStreamLayerOptions {
   url: string;
@@ -30,63 +31,21 @@ export interface KsqlDbStreamLayerOptions {
 }
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const num = z.number();
-const nullableNum = z.number().nullable().optional();
-
-const WindowRowSchema = z.object({
-  DEVICE_ID: z.string(),
-  WINDOWSTART: num.optional(),
-  WINDOWEND: num.optional(),
-  WINDOW_START: num.optional(),
-  WINDOW_END: num.optional(),
-  ID: z.string(),
-  LATITUDE: num,
-  LONGITUDE: num,
-  DISTANCE: num,
-  EVENT_TS: num,
-  EVENT_COUNT: num,
-  AVG_TEMP: num,
-  AVG_SOUND: num,
-  AVG_ALT: num,
-});
-
-const LatestRowSchema = z.object({
-  DEVICE_ID: z.string(),
-  LATITUDE: nullableNum,
-  LONGITUDE: nullableNum,
-  DISTANCE: nullableNum,
-  EVENT_TS: nullableNum,
-  TEMPERATURE: nullableNum,
-  SOUND: nullableNum,
-  ALTITUDE: nullableNum,
-});
-
 /** Maps a ksqlDB row of the per2s table (columns as `SELECT *` names them) to the API row. */
 export function toWindowRow(row: KsqlRow): WindowAggregate {
-  const r = WindowRowSchema.parse(row);
-  const start = r.WINDOWSTART ?? r.WINDOW_START ?? 0;
-  // A pull-query row carries the key as DEVICE_ID and the bounds as WINDOWSTART/WINDOWEND.
-  return toWindowAggregate(r.DEVICE_ID, {
-    ...r,
-    dev_id: r.DEVICE_ID,
-    WINDOW_START: start,
-    WINDOW_END: r.WINDOWEND ?? r.WINDOW_END ?? start + WINDOW_SIZE_MS,
-  });
+  const decoded = decodeKsqlWindowRow(row);
+  if (!decoded.ok || decoded.record === null) throw new AppError('TLM_DECODE_FAILED', rowError(decoded));
+  return toWindowAggregate(decoded.deviceId, decoded.record);
 }
 
 export function toLatestRow(row: KsqlRow): DeviceLatest {
-  const r = LatestRowSchema.parse(row);
-  return {
-    device_id: r.DEVICE_ID,
-    latitude: r.LATITUDE ?? null,
-    longitude: r.LONGITUDE ?? null,
-    distance: r.DISTANCE ?? null,
-    event_ts: r.EVENT_TS ?? null,
-    temperature: r.TEMPERATURE ?? null,
-    sound: r.SOUND ?? null,
-    altitude: r.ALTITUDE ?? null,
-  };
+  const decoded = decodeKsqlLatestRow(row);
+  if (!decoded.ok || decoded.record === null) throw new AppError('TLM_DECODE_FAILED', rowError(decoded));
+  return toDeviceLatest(decoded.deviceId, decoded.record);
 }
+
+const rowError = (decoded: { ok: boolean; reason?: string }) =>
+  `ksqlDB returned a row that does not match the table: ${decoded.reason ?? 'empty'}`;
 
 function newest(rows: KsqlRow[], limit: number): WindowAggregate[] {
   return rows
@@ -203,7 +162,7 @@ export function createKsqlDbStreamLayer(options: KsqlDbStreamLayerOptions): Stre
     },
     async listWindows({ deviceId, limit }) {
       // Validated by the route already; checked again because this is the line that reaches ksqlDB.
-      if (!DEVICE_ID_PATTERN.test(deviceId)) return [];
+      if (!isValidDeviceId(deviceId)) return [];
       // ksqlDB substitutes variables as text: the value is escaped as a string-literal body on top of the check.
       const device = escapeKsqlString(deviceId);
       // A key lookup returns every retained window (a day by default), oldest first. Ask for a recent range

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { encodeWindowedKey } from '../core/results.js';
+import { decodeWindowRecord } from '../core/output-records.js';
+import { encodeWindowedKey, toWindowAggregate } from '../core/results.js';
 import { createMaterializedView } from './materialized-view.js';
-import { decodeLatestRecord, decodeWindowRecord } from './records.js';
 
 const record = (deviceId: string, start: number, count = 1) => ({
   ID: `${deviceId}_${start}_${start + 2000}`,
@@ -23,8 +23,8 @@ function apply(view: ReturnType<typeof createMaterializedView>, deviceId: string
     encodeWindowedKey(deviceId, start),
     Buffer.from(JSON.stringify(record(deviceId, start, count))),
   );
-  if (!decoded.ok || !decoded.row) throw new Error('decode failed');
-  return view.applyWindow(deviceId, start, decoded.row);
+  if (!decoded.ok || !decoded.record) throw new Error('decode failed');
+  return view.applyWindow(deviceId, start, toWindowAggregate(deviceId, decoded.record));
 }
 
 describe('materialized view', () => {
@@ -42,20 +42,6 @@ describe('materialized view', () => {
     expect(view.listWindows('other', 10)).toEqual([]);
     view.applyWindow('d', 6000, null);
     expect(view.size()).toEqual({ devices: 1, windows: 2 });
-  });
-
-  it('decodes ksqlDB-style records without WINDOW_START from the windowed key, and rejects bad ones', () => {
-    const { WINDOW_START: _s, WINDOW_END: _e, ...bare } = record('dev-1', 8000);
-    const decoded = decodeWindowRecord(encodeWindowedKey('dev-1', 8000), Buffer.from(JSON.stringify(bare)));
-    expect(decoded).toMatchObject({ ok: true, row: { window_start: 8000, window_end: 10_000, device_id: 'dev-1' } });
-    expect(decodeWindowRecord(Buffer.from('short'), Buffer.from('{}'))).toMatchObject({ ok: false });
-    expect(decodeWindowRecord(encodeWindowedKey('d', 0), Buffer.from('not json'))).toMatchObject({ ok: false });
-    expect(decodeLatestRecord(Buffer.from('d'), Buffer.from('{"LATITUDE":"x"}'))).toMatchObject({ ok: false });
-    expect(decodeLatestRecord(Buffer.from('d'), null)).toEqual({ ok: true, deviceId: 'd', row: null });
-    expect(decodeLatestRecord(Buffer.from('d'), Buffer.from('{"LATITUDE":9}'))).toMatchObject({
-      ok: true,
-      row: { device_id: 'd', latitude: 9, temperature: null },
-    });
   });
 
   it('lists latest state ordered by device id and forgets tombstoned devices', () => {

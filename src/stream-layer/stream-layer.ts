@@ -39,6 +39,3 @@ export interface StreamLayer extends Component, MetricsSource {
   /** Readiness: resolves when the layer serves complete answers; throws an `AppError` naming the problem. */
   check(): Promise<void>;
 }
-
-/** Device ids accepted anywhere a user names a device: the same strict pattern for every adapter. */
-export const DEVICE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;

@@ -3,8 +3,9 @@
  * every partition, reports ready only once caught up, skips and counts malformed records, and every instance
  * answers for every device.
  */
-import { Producer } from '@platformatic/kafka';
+
 import { afterAll, describe, expect, it } from 'vitest';
+import { createProducer } from '../../src/bus/producer.js';
 import { encodeWindowedKey } from '../../src/core/results.js';
 import { createSilentLogger } from '../../src/observability/logger.js';
 import { createEmbeddedStreamLayer } from '../../src/stream-layer/embedded-stream-layer.js';
@@ -28,7 +29,7 @@ async function until(probe: () => Promise<boolean>, timeoutMs = 20_000) {
 describe('embedded stream layer', () => {
   it('materializes existing records of every partition, then reports ready; malformed records are counted', async () => {
     const topics = await createTestTopics({ windows: 'esl_per2s', latest: 'esl_perdevice' });
-    const producer = new Producer({ clientId: 'esl-test', bootstrapBrokers: brokers() });
+    const producer = createProducer({ clientId: 'esl-test', bootstrapBrokers: brokers() });
     const base = 1_772_600_000_000;
     const devices = Array.from({ length: 12 }, (_, i) => `dev-${i}`);
     await producer.send({

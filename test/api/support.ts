@@ -5,12 +5,13 @@
  */
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
-import { Admin, Producer } from '@platformatic/kafka';
+import { Admin } from '@platformatic/kafka';
 import { afterAll } from 'vitest';
 import { createApi } from '../../src/api/app.js';
 import { createSseHeartbeat } from '../../src/api/sse.js';
 import type { Services } from '../../src/app.js';
 import { pingKafka } from '../../src/bus/kafka-admin.js';
+import { createProducer } from '../../src/bus/producer.js';
 import { type Config, loadConfig } from '../../src/config.js';
 import {
   type DeviceLatestRecord,
@@ -130,7 +131,7 @@ export async function startApiStack(env: Record<string, string> = {}): Promise<A
   const server = serve({ fetch: api.fetch, hostname: '127.0.0.1', port: 0 });
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   const { port } = server.address() as AddressInfo;
-  const producer = new Producer({ clientId: 'api-test-producer', bootstrapBrokers: kafka.brokers });
+  const producer = createProducer({ clientId: 'api-test-producer', bootstrapBrokers: kafka.brokers });
 
   afterAll(async () => {
     if ('closeAllConnections' in server) server.closeAllConnections();

@@ -3,15 +3,9 @@
  * partition counts, and are deleted when the test file finishes.
  */
 import { randomBytes } from 'node:crypto';
-import {
-  Admin,
-  Consumer,
-  MessagesStreamModes,
-  Producer,
-  stringDeserializers,
-  stringSerializers,
-} from '@platformatic/kafka';
+import { Admin, Consumer, MessagesStreamModes, stringDeserializers, stringSerializers } from '@platformatic/kafka';
 import { afterAll, inject } from 'vitest';
+import { createProducer } from '../../src/bus/producer.js';
 
 export const brokers = () => inject('kafkaBrokers').split(',');
 export const uniqueName = (prefix: string) => `${prefix}_${randomBytes(4).toString('hex')}`;
@@ -41,7 +35,7 @@ export async function createTestTopics<K extends string>(
 }
 
 export function createStringProducer() {
-  return new Producer({ clientId: 'test-producer', bootstrapBrokers: brokers(), serializers: stringSerializers });
+  return createProducer({ clientId: 'test-producer', bootstrapBrokers: brokers(), serializers: stringSerializers });
 }
 
 /** Reads `count` records from the start of `topics` with a fresh group; fails after `timeoutMs`. */

@@ -2,8 +2,9 @@
  * Shared pieces of the processor's broker tests: unique topics, a processor wired to them, producing events,
  * waiting for the processor to drain, and reading the final keyed state of the output topics.
  */
-import { Consumer, Producer } from '@platformatic/kafka';
+import { Consumer } from '@platformatic/kafka';
 import { expect } from 'vitest';
+import { createProducer } from '../../src/bus/producer.js';
 import { decodeWindowedKey } from '../../src/core/results.js';
 import { createSilentLogger } from '../../src/observability/logger.js';
 import { readWholePartition } from '../../src/processor/fetcher.js';
@@ -60,7 +61,7 @@ export interface Event {
 
 export async function produce(topics: ProcessorTopics, events: Event[], chunk = 500): Promise<void> {
   // Idempotent: right after topic creation a send can be retried, and a plain producer would then duplicate it.
-  const producer = new Producer({ clientId: 'test-producer', bootstrapBrokers: brokers(), idempotent: true });
+  const producer = createProducer({ clientId: 'test-producer', bootstrapBrokers: brokers(), idempotent: true });
   try {
     for (let i = 0; i < events.length; i += chunk) {
       await producer.send({

@@ -2,8 +2,8 @@
  * Support for the sink's integration tests: produce output records the way the processor does, compute the
  * tables they must end in, read the tables back, and wait for conditions.
  */
-import { Producer } from '@platformatic/kafka';
 import { expect } from 'vitest';
+import { createProducer, type Producer } from '../../src/bus/producer.js';
 import type { DeviceLatestRecord, WindowAggregateRecord } from '../../src/core/results.js';
 import type { Sql } from '../../src/sink/database.js';
 import { brokers } from '../helpers/kafka.js';
@@ -22,7 +22,7 @@ export interface Produced {
 export function createOutputProducer() {
   // Idempotent: a retried produce request to freshly created topics must not write a record twice, or the
   // offset counts the tests compare would be off.
-  return new Producer({ clientId: 'test-sink-producer', bootstrapBrokers: brokers(), idempotent: true });
+  return createProducer({ clientId: 'test-sink-producer', bootstrapBrokers: brokers(), idempotent: true });
 }
 
 /**

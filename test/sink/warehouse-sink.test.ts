@@ -172,11 +172,11 @@ describe('warehouse sink', () => {
       await waitFor(() => sink.stats().deadLettered === 5, 30_000, '5 dead letters');
       const letters = await readRecords([topics.dlq], 5);
       expect(letters.map((l) => l.headers.get('reason')?.replace(/\).*/s, ')')).sort()).toEqual([
-        'EVENT_COUNT must be a positive integer',
-        'LATITUDE must be a finite number or null',
         'PostgreSQL refused the row (22021)',
+        'per2s record: EVENT_COUNT: Invalid input: expected number, received string',
+        'per2s record: windowed key missing or shorter than 9 bytes',
+        'perdevice record: LATITUDE: Invalid input: expected number, received string',
         'value is not JSON',
-        'windowed key is shorter than 8 bytes',
       ]);
       await waitFor(async () => (await readTables(sql)).windows.length === 1);
       expect((await readTables(sql)).windows[0]).toMatchObject({ id: good.ID, event_count: 2 });

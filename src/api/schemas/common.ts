@@ -2,8 +2,8 @@
  * Shared OpenAPI schemas: the two row shapes (from the contract in `core/results.ts`) and query parameters.
  */
 import { z } from '@hono/zod-openapi';
+import { DEVICE_ID_PATTERN, DEVICE_ID_RULE } from '../../core/device-id.js';
 import { DeviceLatestSchema, WindowAggregateSchema } from '../../core/results.js';
-import { DEVICE_ID_PATTERN } from '../../stream-layer/stream-layer.js';
 
 // Rebuilt from the contract's shapes with this module's `z`: the contract's schemas may be created before
 // @hono/zod-openapi extends zod, so they cannot be relied on to carry `.openapi()` themselves.
@@ -36,7 +36,7 @@ export const DeviceLatestRow = z.object(DeviceLatestSchema.shape).openapi('Devic
   },
 });
 
-const deviceIdMessage = 'expected a device id: a letter or digit, then letters, digits, _ . : - (at most 128)';
+const deviceIdMessage = `expected a device id: ${DEVICE_ID_RULE}`;
 
 export const DeviceIdSchema = z.string().regex(DEVICE_ID_PATTERN, deviceIdMessage);
 
