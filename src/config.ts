@@ -63,6 +63,20 @@ export const EnvSchema = z.object({
     .describe('Partitions of device_location and device_status (always equal)'),
   KAFKA_REPLICATION_FACTOR: int(1, 16).default(1).describe('Replication factor of topics the app creates'),
   KAFKA_CREATE_TOPICS: bool.default(true).describe('Create the pipeline topics at start-up when missing'),
+  KAFKA_SESSION_TIMEOUT_MS: int(6000, 300_000)
+    .default(10_000)
+    .describe(
+      'Consumer group session of the processor and the sink: how long a crashed instance keeps its partitions ' +
+        'before the group hands them on (the broker allows 6000 and up by default)',
+    ),
+  KAFKA_GROUP_INSTANCE_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,200}$/, 'expected letters, digits, . _ - (at most 200)')
+    .optional()
+    .describe(
+      'Static group membership, unique per instance (e.g. the pod name): a restarted instance takes its ' +
+        'partitions back at once instead of after KAFKA_SESSION_TIMEOUT_MS. Two running instances must never share it',
+    ),
 
   // PostgreSQL
   DATABASE_URL: z

@@ -2,57 +2,14 @@
  * The application shell as a user runs it: a real process with the real Kafka and PostgreSQL, answering
  * /health, creating the source topics, and shutting down cleanly on SIGTERM.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
 import { createAdmin, describePartitions } from '../src/bus/kafka-admin.js';
+import { exitCode, startApp as startProcess } from './helpers/app-process.js';
 import { databaseUrl } from './helpers/db.js';
 import { brokers } from './helpers/kafka.js';
 
-function startApp(env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: {
-      PATH: process.env['PATH'] ?? '',
-      PORT: '0',
-      KAFKA_BROKERS: brokers().join(','),
-      DATABASE_URL: databaseUrl(),
-      INFRA_ENV_FILE: '/nonexistent',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const lines: Record<string, unknown>[] = [];
-  let markStarted: () => void = () => undefined;
-  const started = new Promise<void>((resolve) => {
-    markStarted = resolve;
-  });
-  let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => {
-    stderr += d.toString();
-  });
-  const listening = new Promise<number>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      try {
-        const entry = JSON.parse(line) as Record<string, unknown>;
-        lines.push(entry);
-        if (entry['msg'] === 'http_listening') resolve(entry['port'] as number);
-        if (entry['msg'] === 'pipeline_started') markStarted();
-      } catch {
-        // not a log line
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`app exited with ${code}: ${stderr}`)));
-  });
-  listening.catch(() => undefined); // a test that expects the exit does not await this
-  return { child, lines, listening, started, stderr: () => stderr };
-}
-
-async function exitCode(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null) return child.exitCode;
-  const [code] = (await once(child, 'exit')) as [number | null];
-  return code;
-}
+const startApp = (env: Record<string, string>) =>
+  startProcess({ KAFKA_BROKERS: brokers().join(','), DATABASE_URL: databaseUrl(), ...env });
 
 describe('the application shell', () => {
   it('serves /health, creates the source topics with equal partitions, and exits 0 on SIGTERM', async () => {

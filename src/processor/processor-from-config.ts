@@ -34,5 +34,7 @@ export function createStreamProcessorFromConfig(
     partitions: config.KAFKA_TOPIC_PARTITIONS,
     replicas: config.KAFKA_REPLICATION_FACTOR,
     createTopics: config.KAFKA_CREATE_TOPICS,
+    sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
+    ...(config.KAFKA_GROUP_INSTANCE_ID ? { groupInstanceId: `${config.KAFKA_GROUP_INSTANCE_ID}-processor` } : {}),
   });
 }

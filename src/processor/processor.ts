@@ -78,6 +78,8 @@ export interface StreamProcessorOptions {
   createTopics?: boolean;
   sessionTimeoutMs?: number;
   heartbeatIntervalMs?: number;
+  /** Static group membership: a restarted instance with the same id takes its partitions back at once. */
+  groupInstanceId?: string;
   fetch?: Partial<FetchLimits>;
   /**
    * Records with an event time further ahead of the wall clock are dead-lettered (`core/admission.ts`): one such
@@ -163,9 +165,12 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
     ...base,
     clientId: `${options.clientId}-processor`,
     groupId,
+    ...(options.groupInstanceId ? { groupInstanceId: options.groupInstanceId } : {}),
     sessionTimeout: options.sessionTimeoutMs ?? 10_000,
     heartbeatInterval: options.heartbeatIntervalMs ?? 1000,
     rebalanceTimeout: options.sessionTimeoutMs ?? 10_000,
+    // A JoinGroup waits up to the rebalance timeout for the other members: the request must outlast it.
+    requestTimeout: Math.max(30_000, (options.sessionTimeoutMs ?? 10_000) + 10_000),
   });
   // Data goes through a second client that never joins the group: the group member's connection carries
   // JoinGroup requests that block for a whole rebalance, and fetches queued behind them would stall.

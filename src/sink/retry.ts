@@ -50,13 +50,16 @@ const RETRYABLE_CLIENT_CODES = new Set([
 ]);
 
 /**
- * True when PostgreSQL refused the data itself (SQLSTATE class 22 data exception, 23 integrity constraint):
- * retrying the same row cannot succeed, so the sink isolates and dead-letters it. Every other failure
- * (connection, missing table, permissions) is a problem of the environment and is retried until fixed.
+ * True when PostgreSQL refused the data itself, so that retrying the same row cannot succeed: SQLSTATE class 22
+ * (data exception: a NUL in text, a value out of range), 23 (integrity constraint) and 54 (program limit
+ * exceeded: an index row above the btree maximum, from an oversized key). The sink then writes the batch row by
+ * row and dead-letters exactly the refused rows. Every other failure is retried until it goes away: connection
+ * and server errors fix themselves, and errors of the environment (a missing table, a revoked permission) are
+ * fixed by an operator; none is the record's fault, and dead-lettering would throw good rows away.
  */
 export function isRecordRefusal(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && /^2[23][0-9A-Z]{3}$/.test(code);
+  return typeof code === 'string' && /^(22|23|54)[0-9A-Z]{3}$/.test(code);
 }
 
 /**

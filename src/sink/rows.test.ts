@@ -127,9 +127,10 @@ describe('retry policy', () => {
     for (const code of ['23505', '22003', '42P01', undefined]) expect(isRetryableDatabaseError({ code })).toBe(false);
   });
 
-  it('blames the record only for data and constraint errors, never for a missing table or a lost connection', () => {
-    for (const code of ['23505', '23514', '22003']) expect(isRecordRefusal({ code })).toBe(true);
-    for (const code of ['42P01', '08006', 'CONNECTION_CLOSED', undefined])
+  it('blames the record only for data, constraint and size-limit errors, never for a missing table or a lost connection', () => {
+    // 54000: "index row size … exceeds btree … maximum", what a 400 kB device id gets.
+    for (const code of ['23505', '23514', '22003', '54000']) expect(isRecordRefusal({ code })).toBe(true);
+    for (const code of ['42P01', '08006', '57P01', '53300', 'XX000', 'CONNECTION_CLOSED', undefined])
       expect(isRecordRefusal({ code })).toBe(false);
   });
 });

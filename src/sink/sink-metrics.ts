@@ -3,7 +3,7 @@
  */
 import type { MetricSample } from '../observability/metrics.js';
 
-export type SinkState = 'stopped' | 'starting' | 'running' | 'retrying';
+export type SinkState = 'stopped' | 'starting' | 'running' | 'stalled' | 'retrying';
 
 export interface SinkStats {
   state: SinkState;
@@ -15,7 +15,10 @@ export interface SinkStats {
   retries: number;
   deadLettered: number;
   offsetCommitFailures: number;
+  /** Records of the output topics after the group's committed offsets (read from the broker). */
   consumerLag: number;
+  /** Times the sink found its consumer group stuck and joined it afresh. */
+  groupRejoins: number;
 }
 
 const counter = (name: string, help: string, value: number, labels?: Record<string, string>): MetricSample => ({
@@ -43,10 +46,15 @@ export function sinkMetricSamples(stats: SinkStats): MetricSample[] {
     ),
     {
       name: 'sink_consumer_lag',
-      help: 'Records in the output topics not yet committed by the sink',
+      help: "Records in the output topics after the sink group's committed offsets (high watermark minus committed)",
       type: 'gauge',
       value: stats.consumerLag,
     },
+    counter(
+      'sink_group_rejoins_total',
+      'Times the sink found its consumer group stuck outside a stable generation and joined it afresh',
+      stats.groupRejoins,
+    ),
     {
       name: 'sink_database_available',
       help: '1 while the sink can write to PostgreSQL, 0 while it retries',

@@ -21,5 +21,7 @@ export function createWarehouseSinkFromConfig(
     retryInitialDelayMs: config.SINK_RETRY_INITIAL_MS,
     retryMaxDelayMs: config.SINK_RETRY_MAX_MS,
     highWaterMark: config.SINK_BUFFER_RECORDS,
+    sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
+    ...(config.KAFKA_GROUP_INSTANCE_ID ? { groupInstanceId: `${config.KAFKA_GROUP_INSTANCE_ID}-sink` } : {}),
   });
 }

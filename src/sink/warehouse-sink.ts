@@ -13,8 +13,6 @@
  * Records that cannot be decoded go to the dead-letter topic (with the reason in headers) before the offsets
  * that cover them are committed, and are counted.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
-import { Consumer, type MessagesStream, MessagesStreamModes } from '@platformatic/kafka';
 import type { Component, ReadinessCheck } from '../app.js';
 import type { KafkaConnection } from '../bus/kafka-admin.js';
 import { TOPICS } from '../core/topics.js';
@@ -25,7 +23,8 @@ import type { Sql } from './database.js';
 import { createDeadLetterPublisher, type RawMessage, type Rejected } from './dead-letters.js';
 import { createRetrySleeper, isRecordRefusal, isRetryableDatabaseError } from './retry.js';
 import { type DeviceRow, decodeDeviceRow, decodeWindowRow, RecordRejectedError, type WindowRow } from './rows.js';
-import { type SinkStats, sinkMetricSamples } from './sink-metrics.js';
+import { createSinkConsumer } from './sink-consumer.js';
+import { type SinkState, type SinkStats, sinkMetricSamples } from './sink-metrics.js';
 
 export type { SinkState, SinkStats } from './sink-metrics.js';
 
@@ -64,7 +63,14 @@ export interface WarehouseSinkOptions {
   retryMaxDelayMs?: number;
   /** Records the consumer may buffer while the sink is paused. */
   highWaterMark?: number;
-  lagIntervalMs?: number;
+  /** Consumer group session timeout. @default 10_000 */
+  sessionTimeoutMs?: number;
+  /** Static group membership id (unique per instance): a restart takes over its partitions at once. */
+  groupInstanceId?: string;
+  /** How often the group's lag and state are read from the broker. @default 5000 */
+  monitorIntervalMs?: number;
+  /** A group stuck outside a stable generation this long is joined afresh. @default 2 × session + 5 s */
+  stallAfterMs?: number;
   /** Fault injection for tests: runs after the database commit, before the offset commit. */
   beforeOffsetCommit?: (batch: { records: number }) => void | Promise<void>;
 }
@@ -85,14 +91,13 @@ export function createWarehouseSink(options: WarehouseSinkOptions): WarehouseSin
   const batchSize = options.batchSize ?? 5000;
   const flushIntervalMs = options.flushIntervalMs ?? 100;
   const writer = createWarehouseWriter(options.sql, { schema: options.schema });
-  const closeTimeoutMs = 3000;
   const sleeper = createRetrySleeper({
     initialMs: options.retryInitialDelayMs ?? 100,
     maxMs: options.retryMaxDelayMs ?? 5000,
   });
 
-  const stats: SinkStats = {
-    state: 'stopped',
+  /** The counters; state, lag and rejoins are read from the membership (`currentStats`). */
+  const stats: Omit<SinkStats, 'state' | 'consumerLag' | 'groupRejoins'> = {
     rowsWritten: { windows: 0, devices: 0 },
     recordsConsumed: 0,
     recordsCommitted: 0,
@@ -100,57 +105,29 @@ export function createWarehouseSink(options: WarehouseSinkOptions): WarehouseSin
     retries: 0,
     deadLettered: 0,
     offsetCommitFailures: 0,
-    consumerLag: 0,
   };
   let lastError: unknown;
-  let consumer: Consumer<Buffer, Buffer, Buffer, Buffer> | undefined;
-  let stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | undefined;
   const deadLetters = createDeadLetterPublisher({ kafka: options.kafka, topic: deadLetterTopic });
   let pending = emptyBatch();
   let timer: NodeJS.Timeout | undefined;
   let flushing: Promise<void> | undefined;
   let stopping = false;
-  let subscribing: Promise<void> | undefined;
   let committing: Promise<void> = Promise.resolve();
-
-  /** Subscribes to the output topics, retrying with backoff while they do not exist or Kafka is down. */
-  async function subscribe(c: Consumer<Buffer, Buffer, Buffer, Buffer>): Promise<void> {
-    for (let attempt = 0; !stopping; attempt++) {
-      try {
-        const s = await c.consume({
-          topics: [topics.windows, topics.devices],
-          mode: MessagesStreamModes.COMMITTED,
-          fallbackMode: MessagesStreamModes.EARLIEST,
-          autocommit: false,
-        });
-        if (stopping) {
-          await s.close();
-          return;
-        }
-        stream = s;
-        s.on('data', onMessage);
-        s.on('error', (err: unknown) => logger.error({ err }, 'sink_consumer_failed'));
-        s.on('close', () => {
-          if (stopping || stream !== s) return;
-          // The client gave up on this stream (e.g. a fatal group error): subscribe again. Nothing it
-          // delivered after the last offset commit is lost; it comes again.
-          logger.warn({}, 'sink_stream_closed');
-          stream = undefined;
-          stats.state = 'starting';
-          subscribing = subscribe(c);
-        });
-        c.startLagMonitoring({ topics: [topics.windows, topics.devices] }, options.lagIntervalMs ?? 5000);
-        stats.state = 'running';
-        lastError = undefined;
-        logger.info({ topics, groupId: options.groupId }, 'sink_started');
-        return;
-      } catch (err) {
-        lastError = err;
-        if (attempt === 0) logger.warn({ err, topics }, 'sink_subscribe_failed');
-        await sleeper.sleep(attempt);
-      }
-    }
-  }
+  /** True while a batch's write fails and is being retried. */
+  let retrying = false;
+  const membership = createSinkConsumer({
+    kafka: options.kafka,
+    groupId: options.groupId,
+    topics: [topics.windows, topics.devices],
+    logger,
+    onMessage,
+    sleeper,
+    highWaterMark: options.highWaterMark ?? 2048,
+    sessionTimeoutMs: options.sessionTimeoutMs ?? 10_000,
+    ...(options.groupInstanceId ? { groupInstanceId: options.groupInstanceId } : {}),
+    ...(options.monitorIntervalMs ? { monitorIntervalMs: options.monitorIntervalMs } : {}),
+    ...(options.stallAfterMs ? { stallAfterMs: options.stallAfterMs } : {}),
+  });
 
   /**
    * Decodes each record as it arrives, so decoding overlaps the previous batch's database write. While a
@@ -173,7 +150,7 @@ export function createWarehouseSink(options: WarehouseSinkOptions): WarehouseSin
       pending.rejected.push({ message, reason });
     }
     if (pending.size >= batchSize) {
-      if (flushing !== undefined) stream?.pause();
+      if (flushing !== undefined) membership.pause();
       requestFlush();
     } else {
       timer ??= setTimeout(requestFlush, flushIntervalMs);
@@ -197,7 +174,7 @@ export function createWarehouseSink(options: WarehouseSinkOptions): WarehouseSin
     while (pending.size > 0 && !stopping) {
       const batch = pending;
       pending = emptyBatch();
-      if (stream?.isPaused()) stream.resume();
+      if (membership.isPaused()) membership.resume();
       await processBatch(batch);
     }
   }
@@ -268,15 +245,15 @@ export function createWarehouseSink(options: WarehouseSinkOptions): WarehouseSin
       } catch (err) {
         stats.retries++;
         lastError = err;
-        if (stats.state !== 'retrying') {
-          stats.state = 'retrying';
+        if (!retrying) {
+          retrying = true;
           logger.error({ err, transient: isRetryableDatabaseError(err) }, 'sink_write_failed');
         }
         await sleeper.sleep(attempt);
       }
     }
-    if (stats.state === 'retrying') logger.info({ retries: stats.retries }, 'sink_write_recovered');
-    stats.state = 'running';
+    if (retrying) logger.info({ retries: stats.retries }, 'sink_write_recovered');
+    retrying = false;
     lastError = undefined;
     await options.beforeOffsetCommit?.({ records: decoded.size });
     // The offset commit runs while the next batch is written; commits stay in batch order (one chain), and
@@ -303,78 +280,70 @@ export function createWarehouseSink(options: WarehouseSinkOptions): WarehouseSin
     }
   }
 
+  /** The sink's state: a failing database write first, then the group membership. */
+  function state(): SinkState {
+    if (retrying) return 'retrying';
+    return membership.state();
+  }
+
+  function currentStats(): SinkStats {
+    return {
+      ...structuredClone(stats),
+      state: state(),
+      consumerLag: membership.lag() ?? 0,
+      groupRejoins: membership.rejoins(),
+    };
+  }
+
+  // Messages name the dependency and what is wrong, never a driver's or the broker's own error text.
   const readiness: ReadinessCheck = {
     name: 'sink',
     async check() {
-      if (stats.state === 'stopped') throw new AppError('TLM_NOT_READY', 'the warehouse sink is not running');
-      if (stats.state === 'starting') {
-        const reason = lastError instanceof Error ? `: ${lastError.message}` : '';
-        throw new AppError('TLM_NOT_READY', `the warehouse sink is subscribing to its topics${reason}`);
-      }
-      if (stats.state === 'retrying') {
-        const reason = lastError instanceof Error ? lastError.message : String(lastError);
-        throw new UnavailableError('postgresql', `the warehouse sink cannot write to PostgreSQL: ${reason}`, lastError);
+      switch (state()) {
+        case 'stopped':
+          throw new AppError('TLM_NOT_READY', 'the warehouse sink is not running');
+        case 'starting':
+          throw new AppError('TLM_NOT_READY', 'the warehouse sink is subscribing to its topics and joining its group');
+        case 'stalled':
+          throw new AppError('TLM_NOT_READY', 'the warehouse sink found its consumer group stuck and is rejoining');
+        case 'retrying':
+          throw new UnavailableError('postgresql', 'the warehouse sink cannot write to PostgreSQL', lastError);
+        case 'running': {
+          const { observation, unhealthyForMs } = membership.group();
+          // Not yet stalled, but the broker sees no stable group with this member: say so rather than "ok".
+          if (observation && unhealthyForMs > 0) {
+            throw new AppError(
+              'TLM_NOT_READY',
+              `the warehouse sink's consumer group is ${observation.state.toLowerCase()} (for ${Math.round(unhealthyForMs / 1000)} s)`,
+            );
+          }
+          return;
+        }
       }
     },
   };
 
-  const metrics: MetricsSource = { metrics: () => sinkMetricSamples(stats) };
+  const metrics: MetricsSource = { metrics: () => sinkMetricSamples(currentStats()) };
 
   return {
     name: 'warehouse-sink',
     readiness,
     metrics,
-    stats: () => structuredClone(stats),
+    stats: currentStats,
     async start() {
       stopping = false;
-      stats.state = 'starting';
-      consumer = new Consumer({
-        clientId: `${options.kafka.clientId}-sink`,
-        bootstrapBrokers: options.kafka.brokers,
-        groupId: options.groupId,
-        maxWaitTime: 500,
-        highWaterMark: options.highWaterMark ?? 2048,
-      });
-      consumer.on('consumer:lag', (lag: Map<string, bigint[]>) => {
-        let total = 0n;
-        for (const partitions of lag.values()) for (const l of partitions) if (l > 0n) total += l;
-        stats.consumerLag = Number(total);
-      });
-      consumer.on('consumer:lag:error', (err: unknown) => logger.debug({ err }, 'sink_lag_failed'));
       // In the background: the processor creates the output topics when it starts, which may be later.
-      subscribing = subscribe(consumer);
+      membership.start();
     },
     async stop() {
       stopping = true;
       clearTimeout(timer);
       sleeper.wake();
-      // A subscription still joining the group is not awaited here: it can take a whole rebalance. Closing the
-      // consumer below ends it, and it is awaited after that.
       await flushing;
       await committing;
-      consumer?.stopLagMonitoring();
-      await stream?.close().catch((err: unknown) => logger.warn({ err }, 'sink_stream_close_failed'));
-      // Forced: leave the group at once, so partitions move to another instance without a session timeout.
-      // A consumer still joining the group (behind a crashed member's session) may not answer the close, nor
-      // its pending subscription end: neither may hold the shutdown longer than `closeTimeoutMs`.
-      const closing = consumer;
-      const closed = new Promise<void>((resolve) => {
-        if (!closing) return resolve();
-        closing.close(true, (err) => {
-          if (err) logger.warn({ err }, 'sink_consumer_close_failed');
-          resolve();
-        });
-      });
-      const subscribed = subscribing?.catch((err: unknown) => logger.debug({ err }, 'sink_subscribe_ended'));
-      const bounded = await Promise.race([
-        Promise.all([closed, subscribed]).then(() => true),
-        sleep(closeTimeoutMs, false, { ref: false }),
-      ]);
-      if (!bounded) logger.warn({ closeTimeoutMs }, 'sink_consumer_close_timed_out');
-      await stream?.close().catch(() => undefined); // a stream the ended subscription opened meanwhile
+      await membership.stop();
       await deadLetters.close().catch((err: unknown) => logger.warn({ err }, 'sink_producer_close_failed'));
       pending = emptyBatch();
-      stats.state = 'stopped';
     },
   };
 }

@@ -19,3 +19,20 @@ export async function createTestDatabase(): Promise<{ sql: Sql; schema: string }
   });
   return { sql, schema };
 }
+
+/**
+ * A fresh database on the shared server, dropped after the file: for a whole app process, which migrates into
+ * its own database and cannot be pointed at a schema. Returns its URL.
+ */
+export async function createTestDatabaseUrl(): Promise<string> {
+  const name = uniqueName('test_db');
+  const admin = createDatabase({ url: databaseUrl(), poolMax: 1 });
+  await admin.unsafe(`create database ${name}`);
+  afterAll(async () => {
+    await admin.unsafe(`drop database if exists ${name} with (force)`);
+    await admin.end({ timeout: 5 });
+  });
+  const url = new URL(databaseUrl());
+  url.pathname = `/${name}`;
+  return url.toString();
+}

@@ -3,24 +3,11 @@
  * a private single-node Kafka on free loopback ports (the same jars and scripts as `npm run infra:up`), stops
  * it in the middle of a run, and starts it again.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Admin, Consumer, MessagesStreamModes, stringDeserializers } from '@platformatic/kafka';
-import { afterAll, describe, expect, it } from 'vitest';
-import { kafkaClasspath, kafkaDown, kafkaUp, loadInfraSettings } from '../../scripts/infra.js';
+import { describe, expect, it } from 'vitest';
 import { pingKafka } from '../../src/bus/kafka-admin.js';
 import { createSimulatorController } from '../../src/simulators/simulator-controller.js';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (typeof address !== 'object' || address === null) throw new Error('no port');
-  return address.port;
-}
+import { startPrivateKafka } from '../helpers/private-kafka.js';
 
 async function waitFor(what: string, timeoutMs: number, check: () => boolean) {
   const deadline = Date.now() + timeoutMs;
@@ -58,29 +45,9 @@ async function countIds(brokers: string[], topics: string[], expected: number): 
 }
 
 describe('a simulation run when its broker restarts', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'sim-private-kafka-'));
-  let settings: ReturnType<typeof loadInfraSettings> | undefined;
-  afterAll(async () => {
-    if (settings) await kafkaDown(settings);
-    rmSync(dir, { recursive: true, force: true });
-  });
-
   it('keeps its state while the broker is down, counts failed sends, and resumes without losing events', async () => {
-    // Reuse the shared set-up's resolved classpath so the private broker needs no Maven run.
-    const shared = loadInfraSettings({});
-    kafkaClasspath(shared);
-    mkdirSync(join(dir, 'kafka'), { recursive: true });
-    for (const file of readdirSync(join(shared.INFRA_DIR, 'kafka')).filter((f) => f.startsWith('classpath-'))) {
-      copyFileSync(join(shared.INFRA_DIR, 'kafka', file), join(dir, 'kafka', file));
-    }
-    settings = loadInfraSettings({
-      INFRA_DIR: dir,
-      INFRA_KAFKA_PORT: String(await freePort()),
-      INFRA_KAFKA_CONTROLLER_PORT: String(await freePort()),
-      INFRA_KAFKA_HEAP: '384m',
-    });
-    await kafkaUp(settings);
-    const brokers = [`127.0.0.1:${settings.INFRA_KAFKA_PORT}`];
+    const kafka = await startPrivateKafka('sim-private-kafka-');
+    const brokers = kafka.brokers;
     const topics = { location: 'restart_location', status: 'restart_status' };
     const admin = new Admin({ clientId: 'restart-admin', bootstrapBrokers: brokers });
     await admin.createTopics({ topics: Object.values(topics), partitions: 2, replicas: 1 });
@@ -103,7 +70,7 @@ describe('a simulation run when its broker restarts', () => {
 
       // The readiness ping sees the outage too (it must not answer from the client's cached metadata).
       await pingKafka(pinger);
-      await kafkaDown(settings);
+      await kafka.stop();
       await expect(pingKafka(pinger)).rejects.toThrow('Kafka is unreachable');
       await waitFor('failed sends', 30_000, () => controller.status().errors.failed_sends > 0);
       const during = controller.status();
@@ -111,7 +78,7 @@ describe('a simulation run when its broker restarts', () => {
       expect(during.errors.last_error).not.toBeNull();
       const sentWhileDown = sent();
 
-      await kafkaUp(settings);
+      await kafka.start();
       await waitFor('production to resume', 60_000, () => sent() > sentWhileDown + 30);
       await pingKafka(pinger);
       const final = await controller.stopRun();

@@ -51,7 +51,7 @@ describe('warehouse sink while PostgreSQL is unavailable', () => {
       retryInitialDelayMs: 50,
       retryMaxDelayMs: 400,
       highWaterMark: 200,
-      lagIntervalMs: 200,
+      monitorIntervalMs: 200,
     });
     await sink.start();
     try {

@@ -70,7 +70,7 @@ describe('simulators → processor → warehouse sink', () => {
       deadLetterTopic: topics.deadLetters,
       batchSize: 500,
       flushIntervalMs: 50,
-      lagIntervalMs: 200,
+      monitorIntervalMs: 200,
     });
     await processor.start();
     await sink.start();

@@ -32,7 +32,7 @@ function sinkOptions(topics: { windows: string; devices: string; dlq: string }, 
     deadLetterTopic: topics.dlq,
     batchSize: 200,
     flushIntervalMs: 20,
-    lagIntervalMs: 200,
+    monitorIntervalMs: 200,
   } satisfies WarehouseSinkOptions;
 }
 
