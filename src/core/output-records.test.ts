@@ -56,6 +56,7 @@ describe('decodeWindowRecord', () => {
     ['another window in the value', encodeWindowedKey('d', 0), json(record('d', 2000)), 'differs from the key'],
     ['a zero count', encodeWindowedKey('d', 0), json({ ...record('d', 0), EVENT_COUNT: 0 }), 'EVENT_COUNT'],
     ['an oversized device id', encodeWindowedKey('d'.repeat(400_000), 0), json(record('d', 0)), 'device id'],
+    ['an id of another window', encodeWindowedKey('d', 0), json({ ...record('d', 0), ID: 'e_0_2000' }), 'ID differs'],
   ])('rejects %s, naming the problem', (_, key, value, reason) => {
     const decoded = decodeWindowRecord(key, value);
     expect(decoded.ok).toBe(false);

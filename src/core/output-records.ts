@@ -20,7 +20,7 @@ import {
   decodeWindowedKey,
   type WindowAggregateRecord,
 } from './results.js';
-import { WINDOW_SIZE_MS } from './window.js';
+import { WINDOW_SIZE_MS, windowId } from './window.js';
 
 // zod 4's number() already refuses NaN and ±Infinity (JSON.parse gives Infinity for 1e999).
 const finite = z.number();
@@ -72,8 +72,10 @@ function parseJson(value: Uint8Array): { ok: true; json: unknown } | Failed {
   }
 }
 
-function checkDeviceId(deviceId: string): Failed | undefined {
-  return isValidDeviceId(deviceId) ? undefined : { ok: false, reason: `device id: expected ${DEVICE_ID_RULE}` };
+function checkDeviceId(what: string, deviceId: string): Failed | undefined {
+  return isValidDeviceId(deviceId)
+    ? undefined
+    : { ok: false, reason: `${what}: device id: expected ${DEVICE_ID_RULE}` };
 }
 
 /** Validates a per2s value and fills the window bounds from the key where the value lacks them. */
@@ -85,6 +87,10 @@ function windowRecord(deviceId: string, windowStart: number, json: unknown): Win
   const end = v.WINDOW_END ?? start + WINDOW_SIZE_MS;
   if (start !== windowStart) return { ok: false, reason: 'per2s record: WINDOW_START differs from the key' };
   if (end <= start) return { ok: false, reason: 'per2s record: WINDOW_END must exceed WINDOW_START' };
+  // The id is the warehouse's primary key: one naming another window would overwrite that window's row.
+  if (v.ID !== windowId(deviceId, { start, end })) {
+    return { ok: false, reason: 'per2s record: ID differs from the window of the key (<device_id>_<start>_<end>)' };
+  }
   const record: WindowAggregateRecord = {
     ID: v.ID,
     dev_id: v.dev_id ?? deviceId,
@@ -110,7 +116,7 @@ export function decodeWindowRecord(
   if (!key || key.length <= 8)
     return { ok: false, reason: 'per2s record: windowed key missing or shorter than 9 bytes' };
   const { deviceId, windowStart } = decodeWindowedKey(Buffer.from(key.buffer, key.byteOffset, key.length));
-  const badId = checkDeviceId(deviceId);
+  const badId = checkDeviceId('per2s record', deviceId);
   if (badId) return badId;
   if (!value || value.length === 0) return { ok: true, deviceId, windowStart, record: null };
   const json = parseJson(value);
@@ -125,7 +131,7 @@ export function decodeLatestRecord(
 ): LatestDecoded | Failed {
   if (!key || key.length === 0) return { ok: false, reason: 'perdevice record: device id key missing' };
   const deviceId = Buffer.from(key.buffer, key.byteOffset, key.length).toString('utf8');
-  const badId = checkDeviceId(deviceId);
+  const badId = checkDeviceId('perdevice record', deviceId);
   if (badId) return badId;
   if (!value || value.length === 0) return { ok: true, deviceId, record: null };
   const json = parseJson(value);
@@ -153,7 +159,7 @@ export function decodeKsqlWindowRow(row: Record<string, unknown>): WindowDecoded
   const keyed = KsqlWindowKeySchema.safeParse(row);
   if (!keyed.success) return failure('per2s row', keyed.error);
   const { DEVICE_ID: deviceId, WINDOWSTART, WINDOWEND } = keyed.data;
-  const badId = checkDeviceId(deviceId);
+  const badId = checkDeviceId('per2s row', deviceId);
   if (badId) return badId;
   const start = WINDOWSTART ?? (typeof row['WINDOW_START'] === 'number' ? row['WINDOW_START'] : undefined);
   if (start === undefined) return { ok: false, reason: 'per2s row: WINDOWSTART: expected an integer' };
@@ -165,7 +171,7 @@ export function decodeKsqlWindowRow(row: Record<string, unknown>): WindowDecoded
 export function decodeKsqlLatestRow(row: Record<string, unknown>): LatestDecoded | Failed {
   const deviceId = row['DEVICE_ID'];
   if (typeof deviceId !== 'string') return { ok: false, reason: 'perdevice row: DEVICE_ID: expected a string' };
-  const badId = checkDeviceId(deviceId);
+  const badId = checkDeviceId('perdevice row', deviceId);
   if (badId) return badId;
   return latestRecord(deviceId, row);
 }

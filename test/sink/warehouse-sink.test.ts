@@ -139,10 +139,15 @@ describe('warehouse sink', () => {
     }
   });
 
-  it('dead-letters undecodable records with the reason and writes the rest', async () => {
+  it('dead-letters undecodable and refused records one by one with the reason, and writes the rest', async () => {
     await truncate();
     const topics = await createTestTopics({ windows: 'per2s', devices: 'perdevice', dlq: 'dlq' });
     const good = windowRecord('dev-ok', 4000, 2);
+    const huge = 'd'.repeat(400_000);
+    // PostgreSQL refuses these rows whatever the retry: a constraint of this test's schema stands for any such rule.
+    await sql.unsafe(
+      `alter table ${schema}.device_winagg_status_per2s add constraint plausible_altitude check (avg_alt < 1e6)`,
+    );
     await producer.send({
       messages: [
         { topic: topics.windows, key: windowKey(good), value: Buffer.from('{not json') },
@@ -158,30 +163,48 @@ describe('warehouse sink', () => {
           key: Buffer.from('dev-ok'),
           value: Buffer.from(JSON.stringify({ LATITUDE: 'north' })),
         },
-        // Decodes, but PostgreSQL refuses a NUL in text: the batch is retried row by row, only this row is refused.
+        // A record naming another window's id would overwrite that window's row.
         {
           topic: topics.windows,
           key: windowKey(good),
           value: Buffer.from(JSON.stringify({ ...good, ID: 'bad\u0000id' })),
         },
+        // A 400 kB device id blocked the whole warehouse before: PostgreSQL's btree refuses such a key.
+        { topic: topics.devices, key: Buffer.from(huge), value: Buffer.from(JSON.stringify({ LATITUDE: 9 })) },
+        // Decodes, but PostgreSQL refuses it: the batch is retried row by row, only this row is refused.
+        {
+          topic: topics.windows,
+          key: windowKey(windowRecord('dev-high', 4000, 1)),
+          value: Buffer.from(JSON.stringify({ ...windowRecord('dev-high', 4000, 1), AVG_ALT: 5e6 })),
+        },
+        { topic: topics.devices, key: Buffer.from('dev-ok'), value: Buffer.from(JSON.stringify({ LATITUDE: 9.5 })) },
       ],
     });
     const sink = createWarehouseSink(sinkOptions(topics, uniqueName('sink')));
     await sink.start();
     try {
-      await waitFor(() => sink.stats().deadLettered === 5, 30_000, '5 dead letters');
-      const letters = await readRecords([topics.dlq], 5);
+      await waitFor(() => sink.stats().deadLettered === 7, 30_000, '7 dead letters');
+      const letters = await readRecords([topics.dlq], 7);
       expect(letters.map((l) => l.headers.get('reason')?.replace(/\).*/s, ')')).sort()).toEqual([
-        'PostgreSQL refused the row (22021)',
+        'PostgreSQL refused the row (23514)',
         'per2s record: EVENT_COUNT: Invalid input: expected number, received string',
+        'per2s record: ID differs from the window of the key (<device_id>_<start>_<end>)',
         'per2s record: windowed key missing or shorter than 9 bytes',
         'perdevice record: LATITUDE: Invalid input: expected number, received string',
+        'perdevice record: device id: expected a letter or digit, then letters, digits, _ . : - (at most 128)',
         'value is not JSON',
       ]);
       await waitFor(async () => (await readTables(sql)).windows.length === 1);
-      expect((await readTables(sql)).windows[0]).toMatchObject({ id: good.ID, event_count: 2 });
+      const tables = await readTables(sql);
+      expect(tables.windows[0]).toMatchObject({ id: good.ID, event_count: 2 });
+      expect(tables.devices).toEqual([expect.objectContaining({ device_id: 'dev-ok', latitude: 9.5 })]);
+      // Refused rows are the records' fault, not the database's: the sink never reported PostgreSQL down.
+      await expect(sink.readiness.check()).resolves.toBeUndefined();
+      expect(sink.metrics.metrics().find((m) => m.name === 'sink_database_available')?.value).toBe(1);
+      expect(sink.stats().retries).toBe(0);
     } finally {
       await sink.stop();
+      await sql.unsafe(`alter table ${schema}.device_winagg_status_per2s drop constraint plausible_altitude`);
     }
   });
 
