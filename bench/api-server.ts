@@ -31,6 +31,7 @@ const config = loadConfig({
   DATABASE_URL: process.env['DATABASE_URL'],
   LOG_LEVEL: 'silent',
   SSE_MAX_CLIENTS: '50000',
+  SSE_MAX_CLIENTS_PER_ADDRESS: '0',
   SSE_HEARTBEAT_MS: '15000',
 });
 const logger = createSilentLogger();

@@ -11,6 +11,7 @@ import type { Config } from './config.js';
 import { SOURCE_TOPICS, TOPICS } from './core/topics.js';
 import { isAppError, UnavailableError } from './errors.js';
 import { type Broadcaster, createBroadcaster } from './live/broadcaster.js';
+import { openFileLimit, sseClientCap } from './live/file-limits.js';
 import type { Logger } from './observability/logger.js';
 import { createProcessMetrics, type MetricsSource } from './observability/metrics.js';
 import { createStreamProcessorFromConfig } from './processor/processor-from-config.js';
@@ -74,7 +75,16 @@ export function createApplication(config: Config, logger: Logger): Application {
   const sql = createDatabase({ url: config.DATABASE_URL, poolMax: config.DATABASE_POOL_MAX });
   const admin = createAdmin(kafka);
   const streamLayer = createStreamLayerFromConfig(config, kafka, logger);
-  const broadcaster = createBroadcaster({ historySize: config.SSE_HISTORY_SIZE, maxClients: config.SSE_MAX_CLIENTS });
+  const fileLimit = openFileLimit();
+  const maxClients = sseClientCap(config.SSE_MAX_CLIENTS, fileLimit);
+  if (maxClients < config.SSE_MAX_CLIENTS) {
+    logger.warn({ configured: config.SSE_MAX_CLIENTS, maxClients, fileLimit }, 'sse_max_clients_lowered_to_file_limit');
+  }
+  const broadcaster = createBroadcaster({
+    historySize: config.SSE_HISTORY_SIZE,
+    maxClients,
+    maxPerAddress: config.SSE_MAX_CLIENTS_PER_ADDRESS,
+  });
   streamLayer.onChange((change) => broadcaster.publish(change));
   const simulator = createSimulatorFromConfig(config, kafka, logger);
   const services: Services = {

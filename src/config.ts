@@ -38,7 +38,15 @@ export const EnvSchema = z.object({
   CORS_ORIGINS: z.string().default('*').describe('Comma-separated allowed CORS origins, `*` for any'),
   BODY_LIMIT_BYTES: int(1024, 10_485_760).default(65_536).describe('Largest accepted request body'),
   SSE_HEARTBEAT_MS: int(1000, 300_000).default(15_000).describe('Interval of SSE heartbeat comments'),
-  SSE_MAX_CLIENTS: int(1, 100_000).default(20_000).describe('Concurrent SSE connections per instance'),
+  SSE_MAX_CLIENTS: int(1, 100_000)
+    .default(10_000)
+    .describe(
+      "Concurrent SSE connections per instance; lowered at start-up to leave a quarter of the process's open-file " +
+        'limit (at least 512) for everything else',
+    ),
+  SSE_MAX_CLIENTS_PER_ADDRESS: int(0, 100_000)
+    .default(100)
+    .describe('Concurrent SSE connections from one client address (429 beyond it); 0 for no cap, e.g. behind a proxy'),
   // HTTP API: stream layer and live events (issue 6)
   SSE_HISTORY_SIZE: int(1, 1_000_000)
     .default(10_000)

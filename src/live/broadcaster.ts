@@ -44,7 +44,12 @@ export interface SubscribeOptions {
   lastEventId?: string | null;
   /** Called when frames become available after `take()` returned none. Must not throw. */
   onReadable: () => void;
+  /** The client's network address, for the per-address cap. */
+  address?: string;
 }
+
+/** Whether another client may subscribe: `ok`, or which cap it would exceed. */
+export type Admission = 'ok' | 'max_clients' | 'max_per_address';
 
 export interface Subscriber {
   /** How this subscription started: a snapshot, or a resume from `Last-Event-ID`. */
@@ -59,14 +64,17 @@ export interface BroadcasterOptions {
   historySize?: number;
   /** Largest number of concurrent subscribers. @default 20000 */
   maxClients?: number;
+  /** Largest number of concurrent subscribers from one address; 0 for no cap. @default 0 */
+  maxPerAddress?: number;
   /** Largest number of changes waiting for one client. @default 1000 */
   maxPendingPerClient?: number;
 }
 
 export interface Broadcaster {
   publish(change: StreamChange): void;
-  /** `undefined` when `maxClients` subscribers are already connected. */
+  /** `undefined` when a cap is reached (`admission` tells which). */
   subscribe(options: SubscribeOptions): Subscriber | undefined;
+  admission(address?: string): Admission;
   heartbeat(): void;
   clients(): number;
   metrics(): MetricSample[];
@@ -86,6 +94,9 @@ interface Client {
 export function createBroadcaster(options: BroadcasterOptions = {}): Broadcaster {
   const historySize = options.historySize ?? 10_000;
   const maxClients = options.maxClients ?? 20_000;
+  const maxPerAddress = options.maxPerAddress ?? 0;
+  /** Subscribers per address, for the per-address cap. */
+  const perAddress = new Map<string, number>();
   const maxPending = options.maxPendingPerClient ?? 1000;
   const epoch = randomBytes(4).toString('hex');
   const latest = new Map<string, DeviceLatest>();
@@ -105,7 +116,16 @@ export function createBroadcaster(options: BroadcasterOptions = {}): Broadcaster
     snapshots: 0,
     resumes: 0,
     rejected: 0,
+    rejectedPerAddress: 0,
   };
+
+  function admission(address: string | undefined): Admission {
+    if (clients.size >= maxClients) return 'max_clients';
+    if (maxPerAddress > 0 && address !== undefined && (perAddress.get(address) ?? 0) >= maxPerAddress) {
+      return 'max_per_address';
+    }
+    return 'ok';
+  }
 
   const idOf = (n: number) => `${epoch}-${n}`;
   const wants = (client: Client, channel: LiveChannel, deviceId: string) =>
@@ -195,11 +215,16 @@ export function createBroadcaster(options: BroadcasterOptions = {}): Broadcaster
         if (wasEmpty) client.onReadable();
       }
     },
-    subscribe({ channel, devices, lastEventId, onReadable }) {
-      if (clients.size >= maxClients) {
-        counters.rejected++;
+    admission,
+    subscribe({ channel, devices, lastEventId, onReadable, address }) {
+      const admitted = admission(address);
+      if (admitted !== 'ok') {
+        if (admitted === 'max_clients') counters.rejected++;
+        else counters.rejectedPerAddress++;
         return undefined;
       }
+      if (address !== undefined) perAddress.set(address, (perAddress.get(address) ?? 0) + 1);
+      let open = true;
       const client: Client = {
         channel,
         devices: devices && devices.size > 0 ? devices : undefined,
@@ -231,7 +256,13 @@ export function createBroadcaster(options: BroadcasterOptions = {}): Broadcaster
           return frames;
         },
         close() {
+          if (!open) return;
+          open = false;
           clients.delete(client);
+          if (address === undefined) return;
+          const left = (perAddress.get(address) ?? 1) - 1;
+          if (left > 0) perAddress.set(address, left);
+          else perAddress.delete(address);
         },
       };
     },
@@ -274,6 +305,13 @@ export function createBroadcaster(options: BroadcasterOptions = {}): Broadcaster
           'counter',
           counters.rejected,
         ],
+        [
+          'sse_clients_rejected_per_address_total',
+          'SSE connections refused because their address already had SSE_MAX_CLIENTS_PER_ADDRESS open',
+          'counter',
+          counters.rejectedPerAddress,
+        ],
+        ['sse_client_addresses', 'Distinct addresses with SSE connections open', 'gauge', perAddress.size],
       ];
       return samples.map(([name, help, type, value]) => ({ name, help, type, value }));
     },

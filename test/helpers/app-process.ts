@@ -18,8 +18,17 @@ export interface AppProcess {
   crash(): Promise<void>;
 }
 
-export function startApp(env: Record<string, string>): AppProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+export interface StartOptions {
+  /** Runs the app under `ulimit -n` of this many open files. */
+  fileLimit?: number;
+}
+
+export function startApp(env: Record<string, string>, options: StartOptions = {}): AppProcess {
+  const command = [process.execPath, '--import', 'tsx', 'src/main.ts'];
+  const [file, args] = options.fileLimit
+    ? ['bash', ['-c', `ulimit -n ${options.fileLimit} && exec "$0" "$@"`, ...command]]
+    : [command[0] as string, command.slice(1)];
+  const child = spawn(file as string, args as string[], {
     env: { PATH: process.env['PATH'] ?? '', PORT: '0', INFRA_ENV_FILE: '/nonexistent', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,

@@ -1,10 +1,12 @@
 /**
  * Live streams (server-sent events): a snapshot, then every change, from the instance's one broadcaster.
  */
+import { getConnInfo } from '@hono/node-server/conninfo';
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import type { Services } from '../../../app.js';
 import type { LiveChannel } from '../../../live/broadcaster.js';
-import { ApiError, errorResponses } from '../../errors.js';
+import { ApiError, ErrorEnvelopeSchema, errorResponses } from '../../errors.js';
 import { deviceFilterParam } from '../../schemas/common.js';
 import { openSseStream, sseHeaders } from '../../sse.js';
 
@@ -16,6 +18,16 @@ const lastEventIdHeader = z
     param: { name: 'last-event-id', in: 'header' },
     description: 'Resume after this event id (sent automatically by EventSource on reconnection)',
   });
+
+/** Seconds a refused live client is asked to wait before it reconnects. */
+const RETRY_AFTER_S = 5;
+
+const tooManyResponse = {
+  429: {
+    description: 'Too many live connections from this address (SSE_MAX_CLIENTS_PER_ADDRESS); see Retry-After',
+    content: { 'application/json': { schema: ErrorEnvelopeSchema } },
+  },
+} as const;
 
 const sseResponse = (events: string) => ({
   description:
@@ -40,7 +52,7 @@ export const streamLatestEvents = createRoute({
     query: z.object({ device_id: deviceFilterParam }),
     headers: z.object({ 'last-event-id': lastEventIdHeader }),
   },
-  responses: { 200: sseResponse('`latest` (a `DeviceLatest`)'), ...errorResponses },
+  responses: { 200: sseResponse('`latest` (a `DeviceLatest`)'), ...tooManyResponse, ...errorResponses },
 });
 
 export const streamRawEvents = createRoute({
@@ -54,27 +66,50 @@ export const streamRawEvents = createRoute({
     query: z.object({ device_id: deviceFilterParam }),
     headers: z.object({ 'last-event-id': lastEventIdHeader }),
   },
-  responses: { 200: sseResponse('`window` (a `WindowAggregate`)'), ...errorResponses },
+  responses: { 200: sseResponse('`window` (a `WindowAggregate`)'), ...tooManyResponse, ...errorResponses },
 });
 
+/** The client's address as the socket sees it (behind a proxy: the proxy's, see SSE_MAX_CLIENTS_PER_ADDRESS). */
+function remoteAddress(c: Context): string | undefined {
+  try {
+    return getConnInfo(c).remote.address;
+  } catch {
+    return undefined; // not served by @hono/node-server (in-process requests in tests)
+  }
+}
+
 export function registerLiveRoutes(app: OpenAPIHono, services: Pick<Services, 'broadcaster' | 'logger'>) {
-  const open = (channel: LiveChannel, devices: string[] | undefined, lastEventId: string | undefined) => {
-    const body = openSseStream(services.broadcaster, {
-      channel,
-      ...(devices ? { devices: new Set(devices) } : {}),
-      lastEventId: lastEventId ?? null,
-    });
-    if (!body)
+  const open = (c: Context, channel: LiveChannel, devices: string[] | undefined, lastEventId: string | undefined) => {
+    const address = remoteAddress(c);
+    const admission = services.broadcaster.admission(address);
+    if (admission === 'max_per_address') {
+      c.header('Retry-After', String(RETRY_AFTER_S));
+      throw new ApiError('TOO_MANY_REQUESTS', 'too many live connections from this address; close some first', {
+        limit: 'SSE_MAX_CLIENTS_PER_ADDRESS',
+      });
+    }
+    const body =
+      admission === 'ok'
+        ? openSseStream(services.broadcaster, {
+            channel,
+            ...(devices ? { devices: new Set(devices) } : {}),
+            lastEventId: lastEventId ?? null,
+            ...(address === undefined ? {} : { address }),
+          })
+        : undefined;
+    if (!body) {
+      c.header('Retry-After', String(RETRY_AFTER_S));
       throw new ApiError('UNAVAILABLE', 'too many live clients on this instance; retry later', {
         limit: 'SSE_MAX_CLIENTS',
       });
+    }
     return new Response(body, { status: 200, headers: sseHeaders });
   };
 
   app.openapi(streamLatestEvents, (c) =>
-    open('latest', c.req.valid('query').device_id, c.req.valid('header')['last-event-id']),
+    open(c, 'latest', c.req.valid('query').device_id, c.req.valid('header')['last-event-id']),
   );
   app.openapi(streamRawEvents, (c) =>
-    open('window', c.req.valid('query').device_id, c.req.valid('header')['last-event-id']),
+    open(c, 'window', c.req.valid('query').device_id, c.req.valid('header')['last-event-id']),
   );
 }
