@@ -72,7 +72,20 @@ export function pipelineTopics(config: Config) {
 
 export function createApplication(config: Config, logger: Logger): Application {
   const kafka: KafkaConnection = { brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID };
-  const sql = createDatabase({ url: config.DATABASE_URL, poolMax: config.DATABASE_POOL_MAX });
+  const sql = createDatabase({
+    url: config.DATABASE_URL,
+    poolMax: config.DATABASE_POOL_MAX,
+    connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
+  });
+  // The API's reads have a pool of their own, bounded server-side as well: a slow read can then neither hold up the
+  // sink's writes nor outlast its request.
+  const readerSql = createDatabase({
+    url: config.DATABASE_URL,
+    poolMax: config.DATABASE_POOL_MAX,
+    connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
+    statementTimeoutMs: config.DATABASE_QUERY_TIMEOUT_MS,
+    applicationName: 'telemetry-pipeline-api',
+  });
   const admin = createAdmin(kafka);
   const streamLayer = createStreamLayerFromConfig(config, kafka, logger);
   const fileLimit = openFileLimit();
@@ -96,7 +109,7 @@ export function createApplication(config: Config, logger: Logger): Application {
     simulator,
     streamLayer,
     broadcaster,
-    warehouse: createWarehouseReader({ sql }),
+    warehouse: createWarehouseReader({ sql: readerSql, queryTimeoutMs: config.DATABASE_QUERY_TIMEOUT_MS }),
     metrics: [createProcessMetrics(), streamLayer, broadcaster, simulator],
     readiness: [
       { name: 'kafka', check: () => pingKafka(admin) },
@@ -175,7 +188,7 @@ export function createApplication(config: Config, logger: Logger): Application {
         }
       }
       await admin.close().catch((err: unknown) => logger.warn({ err }, 'kafka_admin_close_failed'));
-      await sql.end({ timeout: 5 });
+      await Promise.all([sql.end({ timeout: 5 }), readerSql.end({ timeout: 5 })]);
     },
   };
 }

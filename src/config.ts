@@ -94,6 +94,15 @@ export const EnvSchema = z.object({
     .describe('PostgreSQL connection URL (standard PG* variables fill what it omits)'),
   DATABASE_POOL_MAX: int(1, 200).default(10).describe('Largest PostgreSQL connection pool'),
   DATABASE_MIGRATE: bool.default(true).describe('Apply pending migrations at start-up'),
+  DATABASE_CONNECT_TIMEOUT_MS: int(100, 60_000)
+    .default(2000)
+    .describe('Bound on opening a PostgreSQL connection; below REQUEST_TIMEOUT_MS'),
+  DATABASE_QUERY_TIMEOUT_MS: int(100, 300_000)
+    .default(3000)
+    .describe(
+      'Bound on one warehouse read of the API (/stream/postgresql/*), connecting included: beyond it the answer is ' +
+        'a 503 naming PostgreSQL. Below REQUEST_TIMEOUT_MS',
+    ),
 
   // Warehouse sink (ENGINE=embedded; docs/warehouse.md)
   SINK_ENABLED: bool.default(true).describe('Run the embedded warehouse sink when ENGINE=embedded'),
@@ -203,6 +212,14 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
 /** Rules between variables, each reported on the variable to change. */
 function crossFieldProblems(config: Config): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
+  for (const variable of ['DATABASE_CONNECT_TIMEOUT_MS', 'DATABASE_QUERY_TIMEOUT_MS'] as const) {
+    if (config[variable] >= config.REQUEST_TIMEOUT_MS) {
+      problems.push({
+        variable,
+        message: `must be below REQUEST_TIMEOUT_MS (${config.REQUEST_TIMEOUT_MS}), so an outage answers 503, not 504`,
+      });
+    }
+  }
   if (config.PROCESSOR_MAX_FUTURE_MS > config.PROCESSOR_GRACE_MS) {
     problems.push({
       variable: 'PROCESSOR_MAX_FUTURE_MS',

@@ -8,6 +8,7 @@
  */
 import type { DeviceLatest, WindowAggregate } from '../core/results.js';
 import { UnavailableError } from '../errors.js';
+import type postgres from 'postgres';
 import type { Sql } from '../sink/database.js';
 
 export interface HistoryQuery {
@@ -61,17 +62,48 @@ interface WindowDbRow extends Omit<WindowAggregate, 'avg_temp' | 'avg_sound' | '
   avg_alt: number | null;
 }
 
-export function createWarehouseReader(options: { sql: Sql }): WarehouseReader {
-  const { sql } = options;
+export interface WarehouseReaderOptions {
+  sql: Sql;
+  /**
+   * Bound on one read, connecting included, so that an outage answers a fast 503 rather than a request timeout:
+   * a query queued behind a connection attempt to a server that went away otherwise waited out the whole request.
+   * @default 3000
+   */
+  queryTimeoutMs?: number;
+}
 
-  async function run<T>(query: () => Promise<T>): Promise<T> {
+const TIMED_OUT = Symbol('timed out');
+
+export function createWarehouseReader(options: WarehouseReaderOptions): WarehouseReader {
+  const { sql } = options;
+  const queryTimeoutMs = options.queryTimeoutMs ?? 3000;
+
+  async function run<T extends readonly postgres.MaybeRow[]>(
+    query: () => postgres.PendingQuery<T>,
+  ): Promise<postgres.RowList<T>> {
+    const pending = query();
+    let timer: NodeJS.Timeout | undefined;
     try {
-      return await query();
+      const deadline = new Promise<typeof TIMED_OUT>((resolve) => {
+        timer = setTimeout(() => resolve(TIMED_OUT), queryTimeoutMs);
+      });
+      const result = await Promise.race([pending, deadline]);
+      if (result === TIMED_OUT) {
+        pending.cancel();
+        pending.catch(() => undefined);
+        throw new UnavailableError('postgresql', `PostgreSQL did not answer within ${queryTimeoutMs} ms`);
+      }
+      return result;
     } catch (err) {
+      if (err instanceof UnavailableError) throw err;
       const code = (err as { code?: unknown }).code;
       if (code === '42P01')
         throw new UnavailableError('postgresql', 'the warehouse tables do not exist yet (migrations not applied)', err);
+      if (code === '57014')
+        throw new UnavailableError('postgresql', `PostgreSQL did not answer within ${queryTimeoutMs} ms`, err);
       throw new UnavailableError('postgresql', 'PostgreSQL is unreachable or failed the query', err);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
