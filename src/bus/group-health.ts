@@ -99,3 +99,81 @@ export class GroupWatch {
     return this.#last;
   }
 }
+
+export interface GroupMonitorOptions {
+  admin: Admin;
+  groupId: string;
+  topics: string[];
+  /** This member's id, null while it has none. */
+  memberId: () => string | null;
+  /** A group unhealthy this long calls `onStalled` (once per stall). */
+  stallAfterMs: number;
+  /** @default 5000 */
+  intervalMs?: number;
+  /** Called when the group has been unhealthy for `stallAfterMs`; the watch starts over once it resolves. */
+  onStalled: (observation: GroupObservation, unhealthyForMs: number) => Promise<void>;
+  /** Observations are skipped while this returns false (e.g. before the member has joined). */
+  active?: () => boolean;
+  onError?: (err: unknown) => void;
+}
+
+export interface GroupMonitor {
+  start(): void;
+  stop(): Promise<void>;
+  /** The group's lag at the last observation, undefined before the first one. */
+  lag(): number | undefined;
+  /** The last observation and how long the group has been unhealthy (0 when healthy). */
+  health(): { observation: GroupObservation | undefined; unhealthyForMs: number };
+  /** Forgets the history, e.g. after this member joined afresh. */
+  reset(): void;
+}
+
+/** Observes a group every `intervalMs` and calls `onStalled` when it stays unhealthy (see `GroupWatch`). */
+export function createGroupMonitor(options: GroupMonitorOptions): GroupMonitor {
+  const watch = new GroupWatch(options.stallAfterMs);
+  let lag: number | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let observing: Promise<void> | undefined;
+  let recovering: Promise<void> | undefined;
+
+  async function observe(): Promise<void> {
+    if (options.active && !options.active()) return;
+    try {
+      const observation = await observeGroup(options.admin, options.groupId, options.topics);
+      lag = observation.lag;
+      const now = Date.now();
+      watch.observe(observation, options.memberId(), now);
+      if (watch.stalled(now) && !recovering) {
+        recovering = options
+          .onStalled(observation, watch.unhealthyFor(now))
+          .catch((err: unknown) => options.onError?.(err))
+          .finally(() => {
+            watch.reset();
+            recovering = undefined;
+          });
+      }
+    } catch (err) {
+      // Kafka unreachable: the lag is unknown, which readiness reports through the Kafka check.
+      options.onError?.(err);
+    }
+  }
+
+  return {
+    start() {
+      timer = setInterval(() => {
+        observing ??= observe().finally(() => {
+          observing = undefined;
+        });
+      }, options.intervalMs ?? 5000);
+      timer.unref();
+    },
+    async stop() {
+      clearInterval(timer);
+      await observing;
+      await recovering;
+    },
+    lag: () => lag,
+    health: () => ({ observation: watch.last, unhealthyForMs: watch.unhealthyFor(Date.now()) }),
+    reset: () => watch.reset(),
+  };
+}

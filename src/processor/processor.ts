@@ -17,6 +17,7 @@
  */
 import { Admin, Consumer } from '@platformatic/kafka';
 import type { Component, ReadinessCheck } from '../app.js';
+import { createGroupMonitor, type GroupObservation } from '../bus/group-health.js';
 import { describePartitions, ensureTopics } from '../bus/kafka-admin.js';
 import { decodeLatestRecord } from '../core/output-records.js';
 import type { Side } from '../core/topology.js';
@@ -80,6 +81,10 @@ export interface StreamProcessorOptions {
   heartbeatIntervalMs?: number;
   /** Static group membership: a restarted instance with the same id takes its partitions back at once. */
   groupInstanceId?: string;
+  /** How often the group's lag and state are read from the broker. @default 5000 */
+  monitorIntervalMs?: number;
+  /** A group stuck outside a stable generation this long is joined afresh. @default 2 × session + 5 s */
+  stallAfterMs?: number;
   fetch?: Partial<FetchLimits>;
   /**
    * Records with an event time further ahead of the wall clock are dead-lettered (`core/admission.ts`): one such
@@ -179,6 +184,19 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
     clientId: `${options.clientId}-processor-fetch`,
     groupId: `${groupId}-fetch`,
   });
+
+  const groupMonitor = createGroupMonitor({
+    admin,
+    groupId,
+    topics: [topics.location, topics.status],
+    memberId: () => consumer.memberId,
+    stallAfterMs: options.stallAfterMs ?? 2 * (options.sessionTimeoutMs ?? 10_000) + 5000,
+    ...(options.monitorIntervalMs ? { intervalMs: options.monitorIntervalMs } : {}),
+    active: () => running,
+    onStalled: rejoinGroup,
+    onError: (err) => log.debug({ err }, 'processor_group_observe_failed'),
+  });
+  let groupRejoins = 0;
 
   let tasks = new Map<number, PartitionTask>();
   let generation = -1;
@@ -292,13 +310,19 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
   async function flush(withCheckpoints = true): Promise<void> {
     const outputs = output.drain();
     // After a failed flush some outputs were lost: no checkpoint may claim them until state is rebuilt.
-    const checkpoints =
-      flushFailed || !withCheckpoints ? [] : [...tasks.values()].filter((t) => !t.topology.replaying).map(checkpointOf);
+    const checkpointed =
+      flushFailed || !withCheckpoints ? [] : [...tasks.values()].filter((t) => !t.topology.replaying);
+    const checkpoints = checkpointed.map(checkpointOf);
+    // What the checkpoints cover, taken now: processing goes on while they are written.
+    const covered = checkpointed.map((t) => ({ partition: t.partition, high: { ...t.processed } }));
     if (withCheckpoints) nextFlushAt = clock.now() + options.flushIntervalMs;
     inflightOutputs = flushSize(outputs);
     try {
       if (flushSize(outputs) > 0) await writer.write(outputs);
-      if (checkpoints.length > 0) await writer.write({ records: checkpoints });
+      if (checkpoints.length > 0) {
+        await writer.write({ records: checkpoints });
+        await commitSourceOffsets(covered);
+      }
       flushes++;
       flushError = undefined;
     } catch (err) {
@@ -309,6 +333,23 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
     } finally {
       inflightOutputs = 0;
     }
+  }
+
+  /**
+   * Commits what the checkpoints cover to the consumer group, so that the group's lag as the broker (and every
+   * standard tool) sees it is the processor's. Restarts read the checkpoints, not these offsets; a commit refused
+   * after a rebalance (another generation) is harmless and only logged.
+   */
+  async function commitSourceOffsets(covered: { partition: number; high: Record<Side, number> }[]): Promise<void> {
+    const offsets = covered.flatMap(({ partition, high }) =>
+      SIDES.map((side) => ({
+        topic: side === 'location' ? topics.location : topics.status,
+        partition,
+        offset: BigInt(high[side]),
+        leaderEpoch: -1,
+      })),
+    );
+    await consumer.commit({ offsets }).catch((err: unknown) => log.debug({ err }, 'source_offset_commit_failed'));
   }
 
   /**
@@ -482,6 +523,25 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
     if ((due || output.size >= maxPending) && (!flushing || output.size >= maxPending * 4)) await startFlush(due);
   }
 
+  const joinOptions = () => ({
+    partitionAssigner: copartitionedAssigner,
+    sessionTimeout: options.sessionTimeoutMs ?? 10_000,
+    heartbeatInterval: options.heartbeatIntervalMs ?? 1000,
+    rebalanceTimeout: options.sessionTimeoutMs ?? 10_000,
+  });
+
+  /** The group has stayed outside a stable generation with this member: leave it and join afresh. */
+  async function rejoinGroup(observation: GroupObservation, unhealthyForMs: number): Promise<void> {
+    groupRejoins++;
+    log.error(
+      { state: observation.state, members: observation.members.length, unhealthyForMs },
+      'processor_group_stalled_rejoining',
+    );
+    const leave = consumer.leaveGroup as (force?: boolean) => Promise<void>;
+    await leave.call(consumer, true).catch((err: unknown) => log.warn({ err }, 'leave_group_failed'));
+    await consumer.joinGroup(joinOptions());
+  }
+
   async function run(): Promise<void> {
     let backoff = 100;
     while (running) {
@@ -521,18 +581,15 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
     async start() {
       if (options.createTopics !== false) await createTopics();
       consumer.topics.trackAll(topics.location, topics.status);
-      await consumer.joinGroup({
-        partitionAssigner: copartitionedAssigner,
-        sessionTimeout: options.sessionTimeoutMs ?? 10_000,
-        heartbeatInterval: options.heartbeatIntervalMs ?? 1000,
-        rebalanceTimeout: options.sessionTimeoutMs ?? 10_000,
-      });
+      await consumer.joinGroup(joinOptions());
       running = true;
+      groupMonitor.start();
       nextFlushAt = clock.now() + options.flushIntervalMs;
       loop = run();
     },
     async stop() {
       running = false;
+      await groupMonitor.stop();
       await loop;
       dropPrefetch();
       await settleFlush();
@@ -557,8 +614,16 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
         if (!ready || error !== undefined) {
           throw new AppError('TLM_NOT_READY', 'the stream processor is not consuming or not writing its outputs', {
             retryable: true,
-            details: { dependency: 'processor', error: error instanceof Error ? error.message : undefined },
+            details: { dependency: 'processor' },
           });
+        }
+        const { observation, unhealthyForMs } = groupMonitor.health();
+        if (observation && unhealthyForMs > 0) {
+          throw new AppError(
+            'TLM_NOT_READY',
+            `the stream processor's consumer group is ${observation.state.toLowerCase()} (for ${Math.round(unhealthyForMs / 1000)} s)`,
+            { retryable: true, details: { dependency: 'processor' } },
+          );
         }
       },
     },
@@ -611,6 +676,16 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
         ),
         gauge('processor_pending_outputs', 'Output records buffered or being written', s.pendingOutputs),
         gauge('processor_lag_records', 'Source records not processed yet (buffered plus on the broker)', s.lag),
+        gauge(
+          'processor_group_lag_records',
+          "Source records after the processor group's committed offsets (high watermark minus committed, from the broker)",
+          groupMonitor.lag() ?? 0,
+        ),
+        counter(
+          'processor_group_rejoins_total',
+          'Times the processor found its consumer group stuck outside a stable generation and joined it afresh',
+          groupRejoins,
+        ),
         gauge('processor_partitions_assigned', 'Source partition numbers owned by this instance', tasks.size),
         gauge('processor_state_join_records', 'Records held in the join state', joinRecords),
         gauge('processor_state_windows', 'Open 2-second windows held', windows),

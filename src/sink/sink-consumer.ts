@@ -11,7 +11,7 @@
  * generation with this member for `stallAfterMs` makes this member close its consumer and join afresh.
  */
 import { Consumer, type MessagesStream, MessagesStreamModes } from '@platformatic/kafka';
-import { type GroupObservation, GroupWatch, observeGroup } from '../bus/group-health.js';
+import { createGroupMonitor, type GroupObservation } from '../bus/group-health.js';
 import { createAdmin, type KafkaConnection } from '../bus/kafka-admin.js';
 import type { Logger } from '../observability/logger.js';
 import type { RawMessage } from './dead-letters.js';
@@ -66,18 +66,26 @@ export function createSinkConsumer(options: SinkConsumerOptions): SinkConsumer {
   const monitorIntervalMs = options.monitorIntervalMs ?? 5000;
   const stallAfterMs = options.stallAfterMs ?? 2 * options.sessionTimeoutMs + 5000;
   const admin = createAdmin(options.kafka, 'sink-monitor');
-  const watch = new GroupWatch(stallAfterMs);
   let consumer: Buffers | undefined;
   let stream: Stream | undefined;
   let subscribing: Promise<void> | undefined;
   let membership: MembershipState = 'stopped';
   let stopping = false;
   let paused = false;
-  let lag: number | undefined;
   let lastError: unknown;
   let rejoins = 0;
-  let monitor: NodeJS.Timeout | undefined;
-  let rebuilding: Promise<void> | undefined;
+  const monitor = createGroupMonitor({
+    admin,
+    groupId: options.groupId,
+    topics: options.topics,
+    memberId: () => consumer?.memberId ?? null,
+    stallAfterMs,
+    intervalMs: monitorIntervalMs,
+    active: () => !stopping,
+    onStalled: (observation, unhealthyForMs) =>
+      membership === 'running' ? rejoin(unhealthyForMs, observation) : Promise.resolve(),
+    onError: (err) => logger.debug({ err }, 'sink_group_observe_failed'),
+  });
 
   function newConsumer(): Buffers {
     return new Consumer({
@@ -124,7 +132,7 @@ export function createSinkConsumer(options: SinkConsumerOptions): SinkConsumer {
         });
         membership = 'running';
         lastError = undefined;
-        watch.reset();
+        monitor.reset();
         logger.info({ topics: options.topics, groupId: options.groupId, memberId: c.memberId }, 'sink_subscribed');
         return;
       } catch (err) {
@@ -180,38 +188,18 @@ export function createSinkConsumer(options: SinkConsumerOptions): SinkConsumer {
     consumer = undefined;
     stream = undefined;
     await closeConsumer(c, s, joining);
-    watch.reset();
     if (!stopping) connect();
-  }
-
-  async function observe(): Promise<void> {
-    try {
-      const observation = await observeGroup(admin, options.groupId, options.topics);
-      lag = observation.lag;
-      const now = Date.now();
-      watch.observe(observation, consumer?.memberId ?? null, now);
-      if (membership === 'running' && watch.stalled(now) && !rebuilding && !stopping) {
-        rebuilding = rejoin(watch.unhealthyFor(now), observation).finally(() => {
-          rebuilding = undefined;
-        });
-      }
-    } catch (err) {
-      // Kafka unreachable: the lag is unknown, which readiness reports through the Kafka check.
-      logger.debug({ err }, 'sink_group_observe_failed');
-    }
   }
 
   return {
     start() {
       stopping = false;
       connect();
-      monitor = setInterval(() => void observe(), monitorIntervalMs);
-      monitor.unref();
+      monitor.start();
     },
     async stop() {
       stopping = true;
-      clearInterval(monitor);
-      await rebuilding;
+      await monitor.stop();
       const [c, s, joining] = [consumer, stream, subscribing];
       await closeConsumer(c, s, joining);
       await stream?.close().catch(() => undefined); // a stream the ended subscription opened meanwhile
@@ -230,8 +218,8 @@ export function createSinkConsumer(options: SinkConsumerOptions): SinkConsumer {
     },
     isPaused: () => paused,
     state: () => membership,
-    lag: () => lag,
-    group: () => ({ observation: watch.last, unhealthyForMs: watch.unhealthyFor(Date.now()) }),
+    lag: () => monitor.lag(),
+    group: () => monitor.health(),
     rejoins: () => rejoins,
     lastError: () => lastError,
   };

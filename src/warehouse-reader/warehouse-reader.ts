@@ -6,9 +6,10 @@
  * newest first: a page of `limit` rows plus an opaque `next` cursor when older rows remain. Cursors carry the
  * device id, so a cursor cannot be replayed against another device.
  */
+
+import type postgres from 'postgres';
 import type { DeviceLatest, WindowAggregate } from '../core/results.js';
 import { UnavailableError } from '../errors.js';
-import type postgres from 'postgres';
 import type { Sql } from '../sink/database.js';
 
 export interface HistoryQuery {

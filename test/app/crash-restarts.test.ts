@@ -82,6 +82,7 @@ describe('the app after three crashes in a row', () => {
         // The lag is the group's, read from the broker: caught up, it is a handful of records, never a backlog.
         await sleep(5500);
         expect(await metric(port, 'sink_consumer_lag')).toBeLessThan(50);
+        expect(await metric(port, 'processor_group_lag_records')).toBeLessThan(50);
         await sleep(2000); // a little more to lose at the next crash
       }
       const port = await (app as AppProcess).listening;
