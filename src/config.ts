@@ -35,7 +35,13 @@ export const EnvSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: int(100, 300_000).default(10_000).describe('Bound on graceful shutdown before a hard exit'),
   REQUEST_TIMEOUT_MS: int(100, 300_000).default(10_000).describe('Per-request timeout for non-streaming endpoints'),
   API_KEY: z.string().min(16).optional().describe('When set, simulator control requires header `x-api-key`'),
-  CORS_ORIGINS: z.string().default('*').describe('Comma-separated allowed CORS origins, `*` for any'),
+  CORS_ORIGINS: z
+    .string()
+    .default('*')
+    .describe(
+      'Comma-separated origins whose pages may call the API, `*` for any. `*` opens reads only: a cross-origin ' +
+        'request that changes state (POST, DELETE) is refused with 403 unless its origin is listed by name',
+    ),
   BODY_LIMIT_BYTES: int(1024, 10_485_760).default(65_536).describe('Largest accepted request body'),
   SSE_HEARTBEAT_MS: int(1000, 300_000).default(15_000).describe('Interval of SSE heartbeat comments'),
   SSE_MAX_CLIENTS: int(1, 100_000)
@@ -169,6 +175,12 @@ export const EnvSchema = z.object({
   SIMULATOR_MAX_EVENTS_PER_SECOND: int(1, 10_000_000)
     .default(20_000)
     .describe('Most aggregate events per second a run may request (else 422)'),
+  SIMULATOR_MAX_DURATION_MS: int(1, 31_536_000_000)
+    .default(86_400_000)
+    .describe('Largest duration_ms a run may ask for (else 422); a run without one runs until stopped'),
+  SIMULATOR_MAX_EVENTS: int(1, Number.MAX_SAFE_INTEGER)
+    .default(100_000_000)
+    .describe('Largest max_events a run may ask for (else 422)'),
   SIMULATOR_BATCH_SIZE: int(1, 100_000).default(5000).describe('Most records per produce request'),
   SIMULATOR_LINGER_MS: int(0, 10_000).default(5).describe('How long a partial batch waits before it is sent'),
   SIMULATOR_BUFFER_EVENTS: int(1, 10_000_000)

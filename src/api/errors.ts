@@ -13,6 +13,7 @@ import type { Logger } from '../observability/logger.js';
 export const ApiErrorCodes = [
   'BAD_REQUEST',
   'UNAUTHORIZED',
+  'FORBIDDEN',
   'NOT_FOUND',
   'CONFLICT',
   'PAYLOAD_TOO_LARGE',
@@ -27,6 +28,7 @@ export type ApiErrorCode = (typeof ApiErrorCodes)[number];
 const statusOf: Record<ApiErrorCode, ContentfulStatusCode> = {
   BAD_REQUEST: 400,
   UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
   NOT_FOUND: 404,
   CONFLICT: 409,
   PAYLOAD_TOO_LARGE: 413,

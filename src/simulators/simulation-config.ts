@@ -127,6 +127,10 @@ export interface SimulationLimits {
   maxDevices: number;
   /** Largest aggregate rate: devices × (1000/location_interval_ms + 1000/status_interval_ms). */
   maxEventsPerSecond: number;
+  /** Largest `duration_ms` a run may ask for (a run without one runs until stopped). */
+  maxDurationMs?: number;
+  /** Largest `max_events` a run may ask for. */
+  maxEvents?: number;
 }
 
 /** `dev-1 … dev-N`, the specification's naming. */
@@ -174,6 +178,14 @@ export function requestedRate(config: Pick<SimulationConfig, 'devices' | 'locati
 
 /** Throws `TLM_SIMULATION_LIMIT` (HTTP 422) naming the limit a configuration exceeds. */
 export function checkLimits(config: SimulationConfig, limits: SimulationLimits): void {
+  const cap = (field: string, requested: number | undefined, limit: number | undefined, variable: string) => {
+    if (requested === undefined || limit === undefined || requested <= limit) return;
+    throw new AppError('TLM_SIMULATION_LIMIT', `${field}: ${requested} exceeds the limit of ${limit} (${variable})`, {
+      details: { field, limit, requested },
+    });
+  };
+  cap('duration_ms', config.durationMs, limits.maxDurationMs, 'SIMULATOR_MAX_DURATION_MS');
+  cap('max_events', config.maxEvents, limits.maxEvents, 'SIMULATOR_MAX_EVENTS');
   if (config.devices.length > limits.maxDevices) {
     throw new AppError(
       'TLM_SIMULATION_LIMIT',

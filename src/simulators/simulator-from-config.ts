@@ -27,7 +27,12 @@ export function createSimulatorFromConfig(
       statusIntervalMs: config.SIMULATOR_STATUS_INTERVAL_MS,
       sigma: config.SIMULATOR_SIGMA,
     },
-    limits: { maxDevices: config.SIMULATOR_MAX_DEVICES, maxEventsPerSecond: config.SIMULATOR_MAX_EVENTS_PER_SECOND },
+    limits: {
+      maxDevices: config.SIMULATOR_MAX_DEVICES,
+      maxEventsPerSecond: config.SIMULATOR_MAX_EVENTS_PER_SECOND,
+      maxDurationMs: config.SIMULATOR_MAX_DURATION_MS,
+      maxEvents: config.SIMULATOR_MAX_EVENTS,
+    },
     producer: {
       batchSize: config.SIMULATOR_BATCH_SIZE,
       lingerMs: config.SIMULATOR_LINGER_MS,

@@ -18,6 +18,8 @@ async function get(path: string, init?: RequestInit) {
 beforeAll(async () => {
   stack = await startApiStack({
     REQUEST_TIMEOUT_MS: '2000',
+    DATABASE_CONNECT_TIMEOUT_MS: '1000',
+    DATABASE_QUERY_TIMEOUT_MS: '1000',
     BODY_LIMIT_BYTES: '1024',
     CORS_ORIGINS: 'https://ui.example',
   });
@@ -253,6 +255,26 @@ describe('operations and HTTP behaviour', () => {
     expect(cors.res.headers.get('access-control-expose-headers')).toContain('X-Next-Cursor');
     const other = await get('/stream/latest', { headers: { origin: 'https://evil.example' } });
     expect(other.res.headers.get('access-control-allow-origin')).toBeNull();
+    // Any page could otherwise start simulations that write into the production topics.
+    const start = { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"duration_ms":1}' };
+    const forged = await get('/simulate', { ...start, headers: { ...start.headers, origin: 'https://evil.example' } });
+    expect(forged.status).toBe(403);
+    expect(forged.body).toMatchObject({ error: { code: 'FORBIDDEN', details: { origin: 'https://evil.example' } } });
+    const stop = await get('/simulate', { method: 'DELETE', headers: { origin: 'https://evil.example' } });
+    expect(stop.status).toBe(403);
+    // A listed origin, and the app's own pages (same origin), may.
+    const listed = await get('/simulate', { ...start, headers: { ...start.headers, origin: 'https://ui.example' } });
+    expect(listed.status).toBe(202);
+    await get('/simulate', { method: 'DELETE' });
+    const own = await get('/simulate', { ...start, headers: { ...start.headers, origin: stack.url } });
+    expect(own.status).toBe(202);
+    await get('/simulate', { method: 'DELETE', headers: { origin: stack.url } });
+    const tooLong = await get('/simulate', { ...start, body: '{"duration_ms":172800000}' });
+    expect(tooLong.status).toBe(422);
+    expect(tooLong.body).toMatchObject({ error: { code: 'UNPROCESSABLE', details: { field: 'duration_ms' } } });
+    const tooMany = await get('/simulate', { ...start, body: '{"max_events":1000000000}' });
+    expect(tooMany.status).toBe(422);
+    expect(tooMany.body).toMatchObject({ error: { details: { field: 'max_events', limit: 100_000_000 } } });
     const big = await get('/simulate', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

@@ -14,6 +14,18 @@ import { ApiError, errorResponse } from '../errors.js';
 
 export type GuardConfig = Pick<Config, 'CORS_ORIGINS' | 'BODY_LIMIT_BYTES' | 'REQUEST_TIMEOUT_MS'>;
 
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** A browser's `Origin` names the page's scheme, host and port; the app's own pages come from its `Host`. */
+function isSameOrigin(origin: string, host: string | undefined): boolean {
+  if (host === undefined) return false;
+  try {
+    return new URL(origin).host === host;
+  } catch {
+    return false;
+  }
+}
+
 /** Routes that stream (server-sent events) are exempt from the request timeout. */
 export const isStreamingPath = (path: string) => path.endsWith('/events');
 
@@ -33,6 +45,21 @@ export function installHttpGuards(app: OpenAPIHono, config: GuardConfig, metrics
   // Browsers send Origin on every cross-origin request; skipping CORS work otherwise keeps @hono/node-server
   // on its fast path (rebuilding the response's headers costs several times the handler itself).
   app.use('*', (c, next) => (c.req.header('origin') === undefined ? next() : corsGuard(c, next)));
+  // CORS only tells a browser whether a page may read the answer; the request itself has already run. So a
+  // cross-origin request that changes state (starting simulations that write into the production topics) is
+  // refused outright, unless its origin is listed by name: any web page a user opens could send one.
+  const mutatingOrigins = new Set(origins.filter((o) => o !== '*'));
+  app.use('*', async (c, next) => {
+    const origin = c.req.header('origin');
+    if (origin === undefined || SAFE_METHODS.has(c.req.method) || mutatingOrigins.has(origin)) return next();
+    if (isSameOrigin(origin, c.req.header('host'))) return next();
+    return errorResponse(
+      c,
+      new ApiError('FORBIDDEN', `cross-origin ${c.req.method} refused: list the origin in CORS_ORIGINS to allow it`, {
+        origin,
+      }),
+    );
+  });
   const limitGuard = bodyLimit({
     maxSize: config.BODY_LIMIT_BYTES,
     onError: (c) =>

@@ -27,8 +27,12 @@ export const startSimulation = createRoute({
   responses: {
     202: json('The run started; its state', SimulationStatusSchema),
     ...controlErrors,
+    403: json('A cross-origin request from an origin CORS_ORIGINS does not name', ErrorEnvelopeSchema),
     409: json('A run is already active; stop it with DELETE /simulate first', ErrorEnvelopeSchema),
-    422: json('A configured limit (devices, events per second) is exceeded', ErrorEnvelopeSchema),
+    422: json(
+      'A configured limit (devices, events per second, duration, events in total) is exceeded',
+      ErrorEnvelopeSchema,
+    ),
     ...errorResponses,
   },
 });
@@ -48,7 +52,12 @@ export const stopSimulation = createRoute({
   operationId: 'stopSimulation',
   summary: 'Stop the active run after flushing what it produced (no-op without one)',
   tags: ['simulators'],
-  responses: { 200: json('The final state', SimulationStatusSchema), ...controlErrors, ...errorResponses },
+  responses: {
+    200: json('The final state', SimulationStatusSchema),
+    403: json('A cross-origin request from an origin CORS_ORIGINS does not name', ErrorEnvelopeSchema),
+    ...controlErrors,
+    ...errorResponses,
+  },
 });
 
 function sha256(text: string): Buffer {
