@@ -15,8 +15,9 @@ export async function createTestTopics<K extends string>(
   names: Record<K, string>,
   partitions = 3,
   configs: Record<string, string> = {},
+  on: string[] = brokers(),
 ): Promise<Record<K, string>> {
-  const admin = new Admin({ clientId: 'test-admin', bootstrapBrokers: brokers() });
+  const admin = new Admin({ clientId: 'test-admin', bootstrapBrokers: on });
   const unique = Object.fromEntries(Object.entries(names).map(([k, v]) => [k, uniqueName(v as string)])) as Record<
     K,
     string
