@@ -75,6 +75,31 @@ describe('batching sender', () => {
     expect(sender.stats().buffered).toBe(0);
   });
 
+  it('retries exactly the batch that failed, however many records arrived meanwhile', async () => {
+    // The idempotent producer recognises a batch the broker already wrote only when the retry is the same batch.
+    const clock = createManualClock();
+    const attempts: string[][] = [];
+    let down = true;
+    const send = async (records: OutgoingRecord[]) => {
+      attempts.push(records.map((r) => r.key));
+      if (down) throw new Error('the answer was lost');
+    };
+    const sender = createBatchingSender({ send, clock, batchSize: 100, lingerMs: 5, retryInitialMs: 100 });
+    sender.offer(record(0));
+    clock.advance(5);
+    await settle();
+    for (let i = 1; i < 4; i++) sender.offer(record(i));
+    clock.advance(100);
+    await settle();
+    down = false;
+    clock.advance(200);
+    await settle();
+    clock.advance(5);
+    await settle();
+    expect(attempts).toEqual([['k0'], ['k0'], ['k0'], ['k1', 'k2', 'k3']]);
+    expect(sender.stats().topics['t']?.sent).toBe(4);
+  });
+
   it('flushes without waiting out the linger, and counts what close abandons', async () => {
     const clock = createManualClock();
     const broker = fakeBroker();

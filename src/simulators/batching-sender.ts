@@ -87,6 +87,8 @@ export function createBatchingSender(options: BatchingSenderOptions): BatchingSe
   let queue: OutgoingRecord[] = [];
   let head = 0;
   let inFlight = 0;
+  /** Length of the batch that failed: the next attempt sends exactly it again. */
+  let retrying: number | undefined;
   let lingerTimer: TimerHandle | undefined;
   let retryTimer: TimerHandle | undefined;
   let backoff = retryInitialMs;
@@ -116,11 +118,16 @@ export function createBatchingSender(options: BatchingSenderOptions): BatchingSe
       lingerTimer = undefined;
     }
     if (closed || inFlight > 0 || retryTimer || size() === 0) return;
-    const batch = queue.slice(head, head + batchSize);
+    // A retry sends exactly the batch that failed, not the queue's head as it is now: the idempotent producer
+    // reuses its sequence numbers, and the broker recognises a batch it already wrote only if the retry is the
+    // same batch. A larger one starting at the same sequence is "out of order" forever (seen after a broker
+    // restart whose last answer was lost: the app never produced again).
+    const batch = queue.slice(head, head + (retrying ?? batchSize));
     inFlight = batch.length;
     send(batch).then(
       () => {
         inFlight = 0;
+        retrying = undefined;
         head += batch.length;
         if (head > 4096 && head * 2 > queue.length) {
           queue = queue.slice(head);
@@ -133,6 +140,7 @@ export function createBatchingSender(options: BatchingSenderOptions): BatchingSe
       },
       (error: unknown) => {
         inFlight = 0;
+        retrying = batch.length;
         failedSends++;
         for (const record of batch) countsOf(record.topic).failed++;
         lastError = { message: errorMessage(error), at: clock.now() };

@@ -79,7 +79,15 @@ describe('a simulation run when its broker restarts', () => {
       const sentWhileDown = sent();
 
       await kafka.start();
-      await waitFor('production to resume', 60_000, () => sent() > sentWhileDown + 30);
+      const progress = setInterval(() => {
+        const st = controller.status();
+        console.log(`[broker-restart] sent ${sent()} failed ${st.errors.failed_sends} last ${st.errors.last_error}`);
+      }, 5000);
+      try {
+        await waitFor('production to resume', 60_000, () => sent() > sentWhileDown + 30);
+      } finally {
+        clearInterval(progress);
+      }
       await pingKafka(pinger);
       const final = await controller.stopRun();
       const t = final.topics!;
