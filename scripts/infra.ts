@@ -14,6 +14,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Admin } from '@platformatic/kafka';
 import postgres from 'postgres';
 import { z } from 'zod';
+import { Backoff } from '../src/core/backoff.js';
 
 const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -106,11 +107,10 @@ function pidAlive(pidFile: string): number | undefined {
 
 async function waitFor(what: string, timeoutMs: number, probe: () => Promise<boolean>, logFile: string) {
   const deadline = Date.now() + timeoutMs;
-  let delay = 100;
+  const backoff = new Backoff({ initialMs: 100, maxMs: 1000, jitter: 'none' });
   while (Date.now() < deadline) {
     if (await probe()) return;
-    await sleep(delay);
-    delay = Math.min(delay * 2, 1000);
+    await sleep(backoff.next());
   }
   throw new InfraError(`${what} did not become ready within ${timeoutMs} ms; see ${logFile}`);
 }

@@ -8,6 +8,7 @@ import type { Admin } from '@platformatic/kafka';
 import { createSseHeartbeat } from './api/sse.js';
 import { createAdmin, ensureTopics, type KafkaConnection, pingKafka } from './bus/kafka-admin.js';
 import type { Config } from './config.js';
+import { Backoff } from './core/backoff.js';
 import { SOURCE_TOPICS, TOPICS } from './core/topics.js';
 import { isAppError, UnavailableError } from './errors.js';
 import { type Broadcaster, createBroadcaster } from './live/broadcaster.js';
@@ -144,7 +145,7 @@ export function createApplication(config: Config, logger: Logger): Application {
    * idempotent). Only a non-retryable error (e.g. topics with unequal partition counts) ends the wait.
    */
   async function waitForDependencies(signal?: AbortSignal): Promise<void> {
-    let delayMs = 250;
+    const backoff = new Backoff({ initialMs: 250, maxMs: 10_000 });
     for (let attempt = 1; ; attempt++) {
       try {
         await pingKafka(admin);
@@ -159,10 +160,10 @@ export function createApplication(config: Config, logger: Logger): Application {
       } catch (err) {
         if ((isAppError(err) && !err.retryable && !(err instanceof UnavailableError)) || signal?.aborted) throw err;
         const dependency = err instanceof UnavailableError ? err.dependency : undefined;
+        const delayMs = backoff.next();
         logger.warn({ err, dependency, attempt, retryInMs: delayMs }, 'start_waiting_for_dependencies');
         await sleep(delayMs, undefined, signal ? { signal } : {}).catch(() => undefined);
         if (signal?.aborted) throw err;
-        delayMs = Math.min(delayMs * 2, 10_000);
       }
     }
   }

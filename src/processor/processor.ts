@@ -19,6 +19,7 @@ import { Admin, Consumer } from '@platformatic/kafka';
 import type { Component, ReadinessCheck } from '../app.js';
 import { createGroupMonitor, type GroupObservation } from '../bus/group-health.js';
 import { describePartitions, ensureTopics } from '../bus/kafka-admin.js';
+import { Backoff } from '../core/backoff.js';
 import { decodeLatestRecord } from '../core/output-records.js';
 import type { Side } from '../core/topology.js';
 import { AppError } from '../errors.js';
@@ -543,19 +544,19 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
   }
 
   async function run(): Promise<void> {
-    let backoff = 100;
+    const backoff = new Backoff({ initialMs: 100, maxMs: 5000 });
     while (running) {
       try {
         await step();
         // Steps succeed between failing flushes too: the backoff only resets once outputs get through.
-        if (flushError === undefined) backoff = 100;
+        if (flushError === undefined) backoff.reset();
         lastError = undefined;
       } catch (err) {
         if (!running) break;
         lastError = err;
-        log.error({ err, retryInMs: backoff }, 'processor_step_failed');
-        await sleep(backoff);
-        backoff = Math.min(backoff * 2, 5000);
+        const delay = backoff.next();
+        log.error({ err, retryInMs: delay }, 'processor_step_failed');
+        await sleep(delay);
         // State may be half-updated relative to what was flushed: rebuild it from the checkpoints.
         generation = -1;
         dropPrefetch();

@@ -11,6 +11,7 @@
  * numbers, so a retry of a batch the broker did write is de-duplicated. Records still queued when `close`
  * gives up are counted as abandoned.
  */
+import { Backoff } from '../core/backoff.js';
 import type { Clock, TimerHandle } from './clock.js';
 
 export interface OutgoingRecord {
@@ -91,7 +92,7 @@ export function createBatchingSender(options: BatchingSenderOptions): BatchingSe
   let retrying: number | undefined;
   let lingerTimer: TimerHandle | undefined;
   let retryTimer: TimerHandle | undefined;
-  let backoff = retryInitialMs;
+  const backoff = new Backoff({ initialMs: retryInitialMs, maxMs: retryMaxMs, jitter: 'none' });
   let closed = false;
   let failedSends = 0;
   let lastError: SenderStats['lastError'];
@@ -134,7 +135,7 @@ export function createBatchingSender(options: BatchingSenderOptions): BatchingSe
           head = 0;
         }
         for (const record of batch) countsOf(record.topic).sent++;
-        backoff = retryInitialMs;
+        backoff.reset();
         notify();
         schedule();
       },
@@ -154,8 +155,7 @@ export function createBatchingSender(options: BatchingSenderOptions): BatchingSe
         retryTimer = clock.setTimeout(() => {
           retryTimer = undefined;
           sendNow();
-        }, backoff);
-        backoff = Math.min(backoff * 2, retryMaxMs);
+        }, backoff.next());
       },
     );
   }

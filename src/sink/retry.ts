@@ -1,13 +1,9 @@
 /**
- * Backoff for the sink's write retries, and the classification of PostgreSQL errors by SQLSTATE (postgres.js
- * keeps it on `PostgresError.code`; its own connection errors carry codes such as `CONNECTION_CLOSED`).
+ * The sink's wakeable retry sleep (delays from `core/backoff.ts`), and the classification of PostgreSQL errors by
+ * SQLSTATE (postgres.js keeps it on `PostgresError.code`; its own connection errors carry codes such as
+ * `CONNECTION_CLOSED`).
  */
-
-/** Capped exponential backoff with full jitter: attempt 0 waits up to `initialMs`, then doubling up to `maxMs`. */
-export function backoffDelay(attempt: number, initialMs: number, maxMs: number, random: () => number): number {
-  const ceiling = Math.min(maxMs, initialMs * 2 ** Math.min(attempt, 30));
-  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
-}
+import { backoffDelay } from '../core/backoff.js';
 
 export interface RetrySleeper {
   /** Waits the backoff for `attempt`; returns early when `wake()` is called (shutdown). */
@@ -26,7 +22,10 @@ export function createRetrySleeper(options: { initialMs: number; maxMs: number; 
           waiting.delete(done);
           resolve();
         };
-        const timer = setTimeout(done, backoffDelay(attempt, options.initialMs, options.maxMs, random));
+        const timer = setTimeout(
+          done,
+          backoffDelay(attempt, { initialMs: options.initialMs, maxMs: options.maxMs, random }),
+        );
         waiting.add(done);
       });
     },

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { encodeWindowedKey, type WindowAggregateRecord } from '../core/results.js';
-import { backoffDelay, isRecordRefusal, isRetryableDatabaseError } from './retry.js';
+import { isRecordRefusal, isRetryableDatabaseError } from './retry.js';
 import {
   type DeviceRow,
   decodeDeviceRow,
@@ -114,12 +114,6 @@ describe('which version is newer', () => {
 });
 
 describe('retry policy', () => {
-  it('grows the delay exponentially up to the cap', () => {
-    const top = () => 1;
-    expect([0, 1, 2, 3, 10].map((a) => backoffDelay(a, 100, 1000, top))).toEqual([100, 200, 400, 800, 1000]);
-    expect(backoffDelay(0, 100, 1000, () => 0)).toBe(50);
-  });
-
   it('retries connection and shutdown errors but not constraint or data errors', () => {
     for (const code of ['08006', 'CONNECTION_CLOSED', 'ECONNREFUSED', '57P01', '40001']) {
       expect(isRetryableDatabaseError({ code })).toBe(true);

@@ -11,6 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import { Consumer, type MessagesStream, MessagesStreamModes } from '@platformatic/kafka';
 import type { KafkaConnection } from '../bus/kafka-admin.js';
+import { backoffDelay } from '../core/backoff.js';
 import { decodeLatestRecord, decodeWindowRecord } from '../core/output-records.js';
 import { toDeviceLatest, toWindowAggregate } from '../core/results.js';
 import { TOPICS } from '../core/topics.js';
@@ -181,7 +182,8 @@ export function createEmbeddedStreamLayer(options: EmbeddedStreamLayerOptions): 
 
   function scheduleConnect() {
     if (stopped) return;
-    const delay = attempt === 0 ? 0 : Math.min(30_000, 250 * 2 ** Math.min(attempt, 7));
+    // The first connection at once, then capped backoff while it keeps failing.
+    const delay = attempt === 0 ? 0 : backoffDelay(attempt, { initialMs: 250, maxMs: 30_000 });
     attempt++;
     retryTimer = setTimeout(() => {
       connect().catch((err: unknown) => void restart(err));

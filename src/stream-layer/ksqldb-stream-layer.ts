@@ -7,6 +7,7 @@
  * WINDOWSTART order; the newest `limit` are taken and reversed (ksqlDB pull queries have no ORDER BY, and
  * `LIMIT` would keep the oldest).
  */
+import { backoffDelay } from '../core/backoff.js';
 import { isValidDeviceId } from '../core/device-id.js';
 import { decodeKsqlLatestRow, decodeKsqlWindowRow } from '../core/output-records.js';
 import { type DeviceLatest, toDeviceLatest, toWindowAggregate, type WindowAggregate } from '../core/results.js';
@@ -118,7 +119,7 @@ export function createKsqlDbStreamLayer(options: KsqlDbStreamLayerOptions): Stre
       }
       if (signal.aborted) return;
       counters.feedRestarts++;
-      const delay = Math.min(30_000, 250 * 2 ** Math.min(attempt++, 7));
+      const delay = backoffDelay(attempt++, { initialMs: 250, maxMs: 30_000 });
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, delay);
         signal.addEventListener('abort', () => {
