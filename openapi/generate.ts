@@ -3,7 +3,7 @@
  * serves). `test/api/openapi.test.ts` fails when the committed file is stale.
  */
 import { writeFileSync } from 'node:fs';
-import { buildOpenApiDocument, formatOpenApiDocument } from '../src/api/openapi-document.js';
+import { buildOpenApiDocument, formatOpenApiDocument } from '../src/openapi-document.js';
 
 const target = new URL('./openapi.json', import.meta.url);
 writeFileSync(target, formatOpenApiDocument(await buildOpenApiDocument()));

@@ -4,59 +4,25 @@
  * (that is `main.ts`), so tests build the same application with their own configuration.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Admin } from '@platformatic/kafka';
 import { createSseHeartbeat } from './api/sse.js';
 import { createAdmin, ensureTopics, type KafkaConnection, pingKafka } from './bus/kafka-admin.js';
 import type { Config } from './config.js';
 import { Backoff } from './core/backoff.js';
 import { SOURCE_TOPICS, TOPICS } from './core/topics.js';
 import { isAppError, UnavailableError } from './errors.js';
-import { type Broadcaster, createBroadcaster } from './live/broadcaster.js';
+import type { Component } from './lifecycle.js';
+import { createBroadcaster } from './live/broadcaster.js';
 import { openFileLimit, sseClientCap } from './live/file-limits.js';
 import type { Logger } from './observability/logger.js';
-import { createProcessMetrics, type MetricsSource } from './observability/metrics.js';
+import { createProcessMetrics } from './observability/metrics.js';
 import { createStreamProcessorFromConfig } from './processor/processor-from-config.js';
-import type { SimulatorController } from './simulators/simulator-controller.js';
+import type { Services } from './services.js';
 import { createSimulatorFromConfig } from './simulators/simulator-from-config.js';
-import { createDatabase, pingDatabase, type Sql } from './sink/database.js';
+import { createDatabase, pingDatabase } from './sink/database.js';
 import { migrate } from './sink/migrate.js';
 import { createWarehouseSinkFromConfig } from './sink/warehouse-sink-from-config.js';
-import type { StreamLayer } from './stream-layer/stream-layer.js';
 import { createStreamLayerFromConfig } from './stream-layer/stream-layer-from-config.js';
-import { createWarehouseReader, type WarehouseReader } from './warehouse-reader/warehouse-reader.js';
-
-/** Anything long-lived: started once, stopped once, in the order the application gives. */
-export interface Component {
-  readonly name: string;
-  start(): Promise<void>;
-  stop(): Promise<void>;
-}
-
-/** A named readiness probe; resolves when the dependency works, throws an `AppError` otherwise. */
-export interface ReadinessCheck {
-  readonly name: string;
-  check(): Promise<void>;
-}
-
-/** What the HTTP layer and the components receive; nothing in `api/` imports a connection itself. */
-export interface Services {
-  config: Config;
-  logger: Logger;
-  sql: Sql;
-  kafka: KafkaConnection;
-  admin: Admin;
-  readiness: ReadinessCheck[];
-  /** Device simulators controlled by `/simulate` (one run at a time). */
-  simulator: SimulatorController;
-  /** The engine's live outputs (embedded materialization or ksqlDB), read by `/stream/raw` and `/stream/latest`. */
-  streamLayer: StreamLayer;
-  /** Fans stream-layer changes out to SSE clients: one upstream feed per instance. */
-  broadcaster: Broadcaster;
-  /** Reads the warehouse tables for `/stream/postgresql/*`. */
-  warehouse: WarehouseReader;
-  /** Rendered by `/metrics`; each component adds its `MetricsSource` here. */
-  metrics: MetricsSource[];
-}
+import { createWarehouseReader } from './warehouse-reader/warehouse-reader.js';
 
 export interface Application {
   services: Services;

@@ -5,7 +5,7 @@
  * Route groups live in `routes/<group>/` and export a `register<Group>Routes(app, services)` function.
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
-import type { Services } from '../app.js';
+import type { Services } from '../services.js';
 import { createErrorHandler, validationHook } from './errors.js';
 import { installHttpGuards } from './middleware/http-guards.js';
 import { createHttpMetrics } from './middleware/http-metrics.js';

@@ -7,7 +7,7 @@
  * Wire format: `retry:` first, then `id:`/`event:`/`data:` blocks (`snapshot`, `latest` or `window` events),
  * and `: heartbeat` comments. Cancelling the stream (client gone) closes the subscription.
  */
-import type { Component } from '../app.js';
+import type { Component } from '../lifecycle.js';
 import type { Broadcaster, Frame, SubscribeOptions, Subscriber } from '../live/broadcaster.js';
 
 const encoder = new TextEncoder();

@@ -16,13 +16,13 @@
  *   `reason` header; processing never stops on bad input. Broker errors are logged and retried with backoff.
  */
 import { Admin, Consumer } from '@platformatic/kafka';
-import type { Component, ReadinessCheck } from '../app.js';
 import { createGroupMonitor, type GroupObservation } from '../bus/group-health.js';
 import { describePartitions, ensureTopics } from '../bus/kafka-admin.js';
 import { Backoff } from '../core/backoff.js';
 import { decodeLatestRecord } from '../core/output-records.js';
 import type { Side } from '../core/topology.js';
 import { AppError } from '../errors.js';
+import type { Component, ReadinessCheck } from '../lifecycle.js';
 import type { Logger } from '../observability/logger.js';
 import type { MetricSample, MetricsSource } from '../observability/metrics.js';
 import { copartitionedAssigner } from './assigner.js';

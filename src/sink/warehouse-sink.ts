@@ -13,10 +13,11 @@
  * Records that cannot be decoded go to the dead-letter topic (with the reason in headers) before the offsets
  * that cover them are committed, and are counted.
  */
-import type { Component, ReadinessCheck } from '../app.js';
+
 import type { KafkaConnection } from '../bus/kafka-admin.js';
 import { TOPICS } from '../core/topics.js';
 import { AppError, UnavailableError } from '../errors.js';
+import type { Component, ReadinessCheck } from '../lifecycle.js';
 import type { Logger } from '../observability/logger.js';
 import type { MetricsSource } from '../observability/metrics.js';
 import type { Sql } from './database.js';

@@ -8,8 +8,9 @@
  *
  * Rows use the lower-case schemas of `core/results.ts`, identical to the warehouse's.
  */
-import type { Component } from '../app.js';
+
 import type { DeviceLatest, WindowAggregate } from '../core/results.js';
+import type { Component } from '../lifecycle.js';
 import type { MetricsSource } from '../observability/metrics.js';
 
 /** One change of the stream layer's state, in the order the engine produced it. */

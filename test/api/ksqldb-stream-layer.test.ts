@@ -8,10 +8,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createApi } from '../../src/api/app.js';
-import type { Services } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { createBroadcaster } from '../../src/live/broadcaster.js';
 import { createSilentLogger } from '../../src/observability/logger.js';
+import type { Services } from '../../src/services.js';
 import { createKsqlDbStreamLayer } from '../../src/stream-layer/ksqldb-stream-layer.js';
 import type { StreamChange } from '../../src/stream-layer/stream-layer.js';
 import { connectSse, isEvent } from './sse-client.js';

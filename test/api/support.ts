@@ -9,7 +9,6 @@ import { Admin } from '@platformatic/kafka';
 import { afterAll } from 'vitest';
 import { createApi } from '../../src/api/app.js';
 import { createSseHeartbeat } from '../../src/api/sse.js';
-import type { Services } from '../../src/app.js';
 import { pingKafka } from '../../src/bus/kafka-admin.js';
 import { createProducer } from '../../src/bus/producer.js';
 import { type Config, loadConfig } from '../../src/config.js';
@@ -22,6 +21,7 @@ import {
 import { createBroadcaster } from '../../src/live/broadcaster.js';
 import { createSilentLogger } from '../../src/observability/logger.js';
 import { createProcessMetrics } from '../../src/observability/metrics.js';
+import type { Services } from '../../src/services.js';
 import { createSimulatorFromConfig } from '../../src/simulators/simulator-from-config.js';
 import { pingDatabase } from '../../src/sink/database.js';
 import { migrate } from '../../src/sink/migrate.js';

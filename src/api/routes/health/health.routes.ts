@@ -2,8 +2,8 @@
  * Operations endpoints: liveness (`/health`) and readiness (`/ready`, 503 naming what is not ready).
  */
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
-import type { Services } from '../../../app.js';
 import { isAppError } from '../../../errors.js';
+import type { Services } from '../../../services.js';
 import { ErrorEnvelopeSchema } from '../../errors.js';
 
 const HealthSchema = z.object({ status: z.literal('ok') }).openapi('Health');

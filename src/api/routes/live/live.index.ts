@@ -4,8 +4,8 @@
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import type { Services } from '../../../app.js';
 import type { LiveChannel } from '../../../live/broadcaster.js';
+import type { Services } from '../../../services.js';
 import { ApiError, ErrorEnvelopeSchema, errorResponses } from '../../errors.js';
 import { deviceFilterParam } from '../../schemas/common.js';
 import { openSseStream, sseHeaders } from '../../sse.js';

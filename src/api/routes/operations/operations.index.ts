@@ -3,8 +3,8 @@
  */
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { Scalar } from '@scalar/hono-api-reference';
-import type { Services } from '../../../app.js';
 import { type MetricsSource, renderPrometheus } from '../../../observability/metrics.js';
+import type { Services } from '../../../services.js';
 
 export const getMetrics = createRoute({
   method: 'get',

@@ -6,7 +6,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
-import type { Services } from '../../../app.js';
+import type { Services } from '../../../services.js';
 import { SimulationRequestSchema } from '../../../simulators/simulation-config.js';
 import { SimulationStatusSchema } from '../../../simulators/simulation-status.js';
 import { ApiError, ErrorEnvelopeSchema, errorResponses, validationHook } from '../../errors.js';

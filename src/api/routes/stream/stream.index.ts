@@ -2,7 +2,7 @@
  * Handlers of the four documented endpoints.
  */
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import type { Services } from '../../../app.js';
+import type { Services } from '../../../services.js';
 import { InvalidCursorError } from '../../../warehouse-reader/warehouse-reader.js';
 import { ApiError } from '../../errors.js';
 import { parseTimeParam } from '../../schemas/common.js';

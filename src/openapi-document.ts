@@ -2,10 +2,11 @@
  * The OpenAPI 3.1 document exactly as `/openapi.json` serves it, built without connecting to anything (the
  * application is created but not started). `npm run openapi` writes it to `openapi/openapi.json`.
  */
-import { createApplication } from '../app.js';
-import { loadConfig } from '../config.js';
-import { createSilentLogger } from '../observability/logger.js';
-import { createApi } from './app.js';
+
+import { createApi } from './api/app.js';
+import { createApplication } from './app.js';
+import { loadConfig } from './config.js';
+import { createSilentLogger } from './observability/logger.js';
 
 export async function buildOpenApiDocument(): Promise<unknown> {
   const application = createApplication(loadConfig({}), createSilentLogger());
