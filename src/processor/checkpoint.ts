@@ -7,6 +7,7 @@
  * longer replay, never a wrong result (the replay reproduces the same outputs; keyed outputs are idempotent).
  */
 import type { Side } from '../core/topology.js';
+import type { PartitionTask } from './task.js';
 
 export interface Checkpoint {
   version: 1;
@@ -57,4 +58,41 @@ export function decodeCheckpoint(raw: Buffer | null): Checkpoint | undefined {
     // A foreign or corrupt record in the checkpoint topic must not stop a restart: it is ignored.
     return undefined;
   }
+}
+
+/**
+ * Takes a partition's checkpoint now (call it only once the outputs it covers are on their way): prunes the
+ * topology's state, finds the replay point, and keeps the future-refused offsets a replay will need.
+ */
+export function takeCheckpoint(task: PartitionTask): Checkpoint {
+  const topology = task.topology;
+  topology.prune();
+  const point = topology.replayPoint();
+  const low = { location: point.location ?? task.processed.location, status: point.status ?? task.processed.status };
+  return {
+    version: 1,
+    partition: task.partition,
+    low,
+    high: { ...task.processed },
+    joinStreamTime: streamTimeOrNull(point.joinStreamTime),
+    aggStreamTime: streamTimeOrNull(point.aggStreamTime),
+    closedAtAggStreamTime: streamTimeOrNull(topology.aggStreamTime),
+    futureRefused: task.refusalsFrom(low),
+  };
+}
+
+/** Seeds a task from its checkpoint: positioned at the low-water offsets, replaying silently up to `high`. */
+export function resumeFrom(task: PartitionTask, checkpoint: Checkpoint): void {
+  task.seek(checkpoint.low);
+  task.resumeAt = { ...checkpoint.high };
+  task.replayFutureRefused = {
+    location: new Set(checkpoint.futureRefused?.location ?? []),
+    status: new Set(checkpoint.futureRefused?.status ?? []),
+  };
+  task.topology.beginReplay({
+    joinStreamTime: streamTimeFromJson(checkpoint.joinStreamTime),
+    aggStreamTime: streamTimeFromJson(checkpoint.aggStreamTime),
+    closedAtAggStreamTime: streamTimeFromJson(checkpoint.closedAtAggStreamTime),
+    resumeAt: checkpoint.high,
+  });
 }

@@ -90,13 +90,14 @@ export async function produce(
   }
 }
 
-/** Waits until the processor has taken `records` source records (processed or dead-lettered) and has no lag. */
+/** Waits until the processor has taken `records` source records (processed or dead-lettered), has no lag, and has written its outputs. */
 export async function waitForDrain(processors: StreamProcessor[], records: number, timeoutMs = 45_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const stats = processors.map((p) => p.stats());
     const taken = stats.reduce((n, s) => n + s.recordsIn + s.deadLetters, 0);
-    if (taken >= records && stats.every((s) => s.lag === 0)) return;
+    // Drained means processed and written: outputs still buffered or in flight are not on the topics yet.
+    if (taken >= records && stats.every((s) => s.lag === 0 && s.pendingOutputs === 0)) return;
     if (Date.now() > deadline) throw new Error(`processor took ${taken} of ${records} records before the timeout`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

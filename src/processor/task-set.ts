@@ -1,0 +1,75 @@
+/**
+ * The partitions this processor owns now, and the counters of the ones it owned before: a rebalance or a rebuild
+ * replaces the tasks, and their counts must not vanish from the metrics with them.
+ */
+import type { PartitionTask } from './task.js';
+
+export interface TaskCounters {
+  recordsIn: number;
+  joinRows: number;
+  deadLetters: number;
+  lateRowsDropped: number;
+  misrouted: number;
+}
+
+export class TaskSet {
+  #tasks = new Map<number, PartitionTask>();
+  readonly #retired: TaskCounters = { recordsIn: 0, joinRows: 0, deadLetters: 0, lateRowsDropped: 0, misrouted: 0 };
+
+  get size(): number {
+    return this.#tasks.size;
+  }
+
+  get(partition: number): PartitionTask | undefined {
+    return this.#tasks.get(partition);
+  }
+
+  values(): IterableIterator<PartitionTask> {
+    return this.#tasks.values();
+  }
+
+  partitions(): number[] {
+    return [...this.#tasks.keys()].sort((a, b) => a - b);
+  }
+
+  /** Keeps the current tasks' counts and drops the tasks. */
+  retire(): void {
+    const now = this.counters();
+    Object.assign(this.#retired, {
+      recordsIn: now.recordsIn,
+      joinRows: now.joinRows,
+      deadLetters: now.deadLetters,
+      lateRowsDropped: now.lateRowsDropped,
+      misrouted: now.misrouted,
+    });
+    this.#tasks = new Map();
+  }
+
+  replace(tasks: Map<number, PartitionTask>): void {
+    this.#tasks = tasks;
+  }
+
+  /** Counts since start, retired tasks included; `lag` is the current tasks' only. */
+  counters(): TaskCounters & { lag: number } {
+    const c = { ...this.#retired, lag: 0 };
+    for (const task of this.#tasks.values()) {
+      c.recordsIn += task.topology.counters.recordsProcessed;
+      c.joinRows += task.topology.counters.joinRows;
+      c.deadLetters += task.deadLettered;
+      c.lateRowsDropped += task.topology.counters.lateRowsDropped;
+      c.misrouted += task.misrouted;
+      c.lag += task.lag();
+    }
+    return c;
+  }
+
+  stateSize(): { joinRecords: number; windows: number } {
+    let joinRecords = 0;
+    let windows = 0;
+    for (const task of this.#tasks.values()) {
+      joinRecords += task.topology.stateSize.joinRecords;
+      windows += task.topology.stateSize.windows;
+    }
+    return { joinRecords, windows };
+  }
+}
