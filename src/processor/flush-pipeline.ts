@@ -8,9 +8,10 @@
  * early flushes that bound buffered outputs; a restart then replays a little more, with the same final state.
  * After a failed flush some outputs were lost: no checkpoint may claim them until state is rebuilt.
  */
+
+import type { WallClock } from '../clock.js';
 import type { Logger } from '../observability/logger.js';
 import { checkpointKey, encodeCheckpoint, takeCheckpoint } from './checkpoint.js';
-import type { Clock } from './clock.js';
 import { flushSize, type OutputBuffer } from './emitter.js';
 import type { CoveredOffsets } from './group-membership.js';
 import type { OutputThread } from './output-thread.js';
@@ -26,7 +27,7 @@ export interface FlushPipelineOptions {
   tasks: TaskSet;
   topics: ProcessorTopics;
   groupId: string;
-  clock: Clock;
+  clock: WallClock;
   flushIntervalMs: number;
   /** Commits the source offsets the written checkpoints cover. */
   commit: (covered: CoveredOffsets[]) => Promise<void>;

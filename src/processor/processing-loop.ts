@@ -7,10 +7,10 @@
  */
 import type { Admin, Consumer } from '@platformatic/kafka';
 import { describePartitions } from '../bus/kafka-admin.js';
+import type { WallClock } from '../clock.js';
 import { Backoff } from '../core/backoff.js';
 import type { Side } from '../core/topology.js';
 import type { Logger } from '../observability/logger.js';
-import type { Clock } from './clock.js';
 import type { OutputBuffer } from './emitter.js';
 import { type FetchedPartition, fetchPartitions, type PartitionPosition, partitionBounds } from './fetcher.js';
 import type { FlushPipeline } from './flush-pipeline.js';
@@ -31,7 +31,7 @@ export interface ProcessingLoopOptions {
   groupId: string;
   settings: ProcessorSettings;
   idleWaitMs: number;
-  clock: Clock;
+  clock: WallClock;
   log: Logger;
   /** A task for `partition`, given the source topics' partition count. */
   newTask: (partition: number, partitionCount: number) => PartitionTask;

@@ -1,11 +1,12 @@
 /**
  * The processor's options and public shapes, and the settings derived from them (defaults applied once).
  */
+
+import type { WallClock } from '../clock.js';
 import type { Side } from '../core/topology.js';
 import type { Component, ReadinessCheck } from '../lifecycle.js';
 import type { Logger } from '../observability/logger.js';
 import type { MetricsSource } from '../observability/metrics.js';
-import type { Clock } from './clock.js';
 import type { EmitMode } from './emitter.js';
 import type { FetchLimits } from './fetcher.js';
 
@@ -65,7 +66,7 @@ export interface StreamProcessorOptions {
   writeTimeoutMs?: number;
   /** Flush early once this many output records are buffered. @default 20_000 */
   maxPendingOutputs?: number;
-  clock?: Clock;
+  clock?: WallClock;
 }
 
 export interface StreamProcessor extends Component, MetricsSource {

@@ -16,9 +16,9 @@
  *   `reason` header; processing never stops on bad input. Broker errors are logged and retried with backoff.
  */
 import { Admin, Consumer } from '@platformatic/kafka';
+import { systemClock } from '../clock.js';
 import { AppError } from '../errors.js';
 import type { MetricSample } from '../observability/metrics.js';
-import { systemClock } from './clock.js';
 import { OutputBuffer } from './emitter.js';
 import { FlushPipeline } from './flush-pipeline.js';
 import { GroupMembership } from './group-membership.js';

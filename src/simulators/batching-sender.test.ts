@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { createManualClock } from '../clock.js';
 import { createBatchingSender, type OutgoingRecord } from './batching-sender.js';
-import { createManualClock } from './clock.js';
 
 const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 const record = (i: number, topic = 't'): OutgoingRecord => ({ topic, key: `k${i}`, value: `v${i}`, timestamp: i });

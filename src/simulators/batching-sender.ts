@@ -11,8 +11,9 @@
  * numbers, so a retry of a batch the broker did write is de-duplicated. Records still queued when `close`
  * gives up are counted as abandoned.
  */
+
+import type { Clock, TimerHandle } from '../clock.js';
 import { Backoff } from '../core/backoff.js';
-import type { Clock, TimerHandle } from './clock.js';
 
 export interface OutgoingRecord {
   topic: string;

@@ -4,7 +4,7 @@
  * devices, runs and processes); they are the one field a seed does not reproduce.
  */
 import { uuidv7 } from 'uuidv7';
-import type { LocationEvent, StatusEvent } from '../core/events.js';
+import type { LocationRecord, StatusRecord } from '../core/events.js';
 import { createMovementModel, type MovementModel } from '../core/movement.js';
 import { createRandom, streamSeed } from '../core/random.js';
 import { createSensorModel, type SensorModel } from '../core/sensors.js';
@@ -31,13 +31,13 @@ export function createDevices(config: SimulationConfig, startTs: number): Simula
 }
 
 /** The next location fix of a device at `ts`; field order as the specification lists it. */
-export function nextLocationEvent(device: SimulatedDevice, ts: number, newId: () => string = uuidv7): LocationEvent {
+export function nextLocationEvent(device: SimulatedDevice, ts: number, newId: () => string = uuidv7): LocationRecord {
   const { latitude, longitude } = device.movement.next(ts);
   return { id: newId(), device_id: device.id, latitude, longitude, event_ts: ts };
 }
 
 /** The next status reading of a device at `ts`. */
-export function nextStatusEvent(device: SimulatedDevice, ts: number, newId: () => string = uuidv7): StatusEvent {
+export function nextStatusEvent(device: SimulatedDevice, ts: number, newId: () => string = uuidv7): StatusRecord {
   const { sound, temperature, altitude } = device.sensors.next();
   return { id: newId(), device_id: device.id, sound, temperature, altitude, event_ts: ts };
 }

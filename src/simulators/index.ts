@@ -1,5 +1,5 @@
+export * from '../clock.js';
 export * from './batching-sender.js';
-export * from './clock.js';
 export * from './devices.js';
 export * from './kafka-producer.js';
 export * from './simulation-config.js';

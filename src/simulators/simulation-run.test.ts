@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { LocationEventSchema, StatusEventSchema } from '../core/events.js';
+import { createManualClock } from '../clock.js';
+import { LocationRecordSchema, StatusRecordSchema } from '../core/events.js';
 import type { OutgoingRecord } from './batching-sender.js';
-import { createManualClock } from './clock.js';
 import { resolveSimulation, type SimulationRequest, SPEC_DEFAULTS } from './simulation-config.js';
 import { startSimulationRun } from './simulation-run.js';
 
@@ -45,8 +45,8 @@ describe('simulation run', () => {
     const st = JSON.parse(status.value);
     expect(Object.keys(loc)).toEqual(['id', 'device_id', 'latitude', 'longitude', 'event_ts']);
     expect(Object.keys(st)).toEqual(['id', 'device_id', 'sound', 'temperature', 'altitude', 'event_ts']);
-    expect(LocationEventSchema.parse(loc).device_id).toBe(location.key);
-    expect(StatusEventSchema.parse(st).event_ts).toBe(status.timestamp);
+    expect(LocationRecordSchema.parse(loc).device_id).toBe(location.key);
+    expect(StatusRecordSchema.parse(st).event_ts).toBe(status.timestamp);
     expect(loc.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(new Set(records.map((r) => JSON.parse(r.value).id)).size).toBe(records.length);
   });

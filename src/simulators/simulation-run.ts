@@ -10,8 +10,9 @@
  * then spans the longer gap. A tick the sender has no room for (backpressure) still advances the device's
  * models (the device keeps moving) but its event is not published; it is counted as skipped.
  */
+
+import type { Clock, TimerHandle } from '../clock.js';
 import type { BatchingSender } from './batching-sender.js';
-import type { Clock, TimerHandle } from './clock.js';
 import { createDevices, nextLocationEvent, nextStatusEvent, type SimulatedDevice } from './devices.js';
 import type { SimulationConfig } from './simulation-config.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { createManualClock } from '../clock.js';
 import { isAppError } from '../errors.js';
 import type { OutgoingRecord } from './batching-sender.js';
-import { createManualClock } from './clock.js';
 import { createSimulatorController } from './simulator-controller.js';
 
 const settle = () => new Promise<void>((resolve) => setImmediate(resolve));

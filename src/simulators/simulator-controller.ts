@@ -11,12 +11,12 @@
 import { randomInt } from 'node:crypto';
 import { uuidv7 } from 'uuidv7';
 import type { KafkaConnection } from '../bus/kafka-admin.js';
+import { type Clock, systemClock } from '../clock.js';
 import { TOPICS } from '../core/topics.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { MetricSample } from '../observability/metrics.js';
 import { type BatchingSender, createBatchingSender, type SendBatch } from './batching-sender.js';
-import { type Clock, systemClock } from './clock.js';
 import { createKafkaBatchSender, type SimulatorCompression } from './kafka-producer.js';
 import {
   checkLimits,

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { createApi } from '../../src/api/app.js';
 import { createApplication } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
-import { LocationEventSchema, StatusEventSchema } from '../../src/core/events.js';
+import { LocationRecordSchema, StatusRecordSchema } from '../../src/core/events.js';
 import { createSilentLogger } from '../../src/observability/logger.js';
 import type { SimulationStatus } from '../../src/simulators/simulation-status.js';
 import { createSimulatorFromConfig } from '../../src/simulators/simulator-from-config.js';
@@ -89,8 +89,8 @@ describe('POST/GET/DELETE /simulate on the real broker', () => {
       expect((await call(api, 'GET')).body.topics!.status.sent).toBe(sentStatus);
 
       for (const [list, schema, fields] of [
-        [location, LocationEventSchema, ['id', 'device_id', 'latitude', 'longitude', 'event_ts']],
-        [status, StatusEventSchema, ['id', 'device_id', 'sound', 'temperature', 'altitude', 'event_ts']],
+        [location, LocationRecordSchema, ['id', 'device_id', 'latitude', 'longitude', 'event_ts']],
+        [status, StatusRecordSchema, ['id', 'device_id', 'sound', 'temperature', 'altitude', 'event_ts']],
       ] as const) {
         for (const record of list) {
           const value = JSON.parse(record.value);

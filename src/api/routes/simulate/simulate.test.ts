@@ -1,8 +1,8 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createManualClock } from '../../../clock.js';
 import { loadConfig } from '../../../config.js';
 import { createSilentLogger } from '../../../observability/logger.js';
-import { createManualClock } from '../../../simulators/clock.js';
 import type { SimulationStatus } from '../../../simulators/simulation-status.js';
 import { createSimulatorController, type SimulatorController } from '../../../simulators/simulator-controller.js';
 import { createErrorHandler, validationHook } from '../../errors.js';

@@ -1,13 +1,16 @@
 /**
- * The time source of the simulators: wall-clock time and timers behind one interface, so tests drive the
- * scheduler with a manual clock instead of sleeping.
+ * The app's one time source: wall-clock time (`WallClock`, all the processor needs) and timers (`Clock`, the
+ * simulators' scheduler) behind interfaces, so tests pass a manual clock instead of sleeping.
  */
 
 export type TimerHandle = { readonly id: number } | ReturnType<typeof setTimeout>;
 
-export interface Clock {
+export interface WallClock {
   /** Epoch milliseconds. */
   now(): number;
+}
+
+export interface Clock extends WallClock {
   setTimeout(callback: () => void, delayMs: number): TimerHandle;
   clearTimeout(handle: TimerHandle): void;
 }
