@@ -1,39 +1,62 @@
 /**
- * The closed set of error codes of the application. Code inside throws `AppError`s; each edge (HTTP, the
- * stream consumers, `main`) turns them into responses, dead letters or exit codes in exactly one place.
+ * The application's one error type and its closed set of codes. Each code carries the HTTP status it answers
+ * with, so the HTTP edge needs no second enum and no mapping: a handler, a component or a check throws an
+ * `AppError`, and `api/errors.ts` turns it into the one JSON envelope. The other edges (the stream consumers,
+ * `main`) read the same codes for dead letters and exit codes.
+ *
+ * Codes answering 500 are internal (`PUBLIC` is false for them): their message and details go to the log only,
+ * and the client gets the generic `INTERNAL_SERVER_ERROR`.
  */
 
-export const ErrorCodes = [
-  'TLM_CONFIG_INVALID',
-  'TLM_DECODE_FAILED',
-  'TLM_KAFKA_UNAVAILABLE',
-  'TLM_DATABASE_UNAVAILABLE',
-  'TLM_KSQLDB_UNAVAILABLE',
-  'TLM_SINK_FAILED',
-  'TLM_TOPIC_MISMATCH',
-  'TLM_SIMULATION_CONFLICT',
-  'TLM_SIMULATION_LIMIT',
-  'TLM_NOT_READY',
-] as const;
-export type ErrorCode = (typeof ErrorCodes)[number];
+export const ERROR_STATUS = {
+  BAD_REQUEST: 400,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNPROCESSABLE: 422,
+  TOO_MANY_REQUESTS: 429,
+  /** A dependency (Kafka, PostgreSQL, ksqlDB) or a component of this instance cannot serve now; retryable. */
+  UNAVAILABLE: 503,
+  TIMEOUT: 504,
+  INTERNAL_SERVER_ERROR: 500,
+  /** The environment is invalid (start-up only: exit code 2). */
+  CONFIG_INVALID: 500,
+  /** The source topics' partition counts differ, or disagree with the configuration (not retryable). */
+  TOPIC_MISMATCH: 500,
+  /** A dependency sent data that does not match its contract (e.g. a ksqlDB row). */
+  DECODE_FAILED: 500,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+/** The codes a client can receive; every 500 is reported as `INTERNAL_SERVER_ERROR`. */
+export const PUBLIC_ERROR_CODES = (Object.keys(ERROR_STATUS) as ErrorCode[]).filter(
+  (code) => ERROR_STATUS[code] !== 500 || code === 'INTERNAL_SERVER_ERROR',
+);
 
 export interface AppErrorOptions {
   cause?: unknown;
   retryable?: boolean;
-  details?: Record<string, unknown>;
+  details?: unknown;
 }
 
 export class AppError extends Error {
   override name = 'AppError';
   readonly code: ErrorCode;
   readonly retryable: boolean;
-  readonly details: Record<string, unknown> | undefined;
+  readonly details: unknown;
 
   constructor(code: ErrorCode, message: string, options: AppErrorOptions = {}) {
     super(message, { cause: options.cause });
     this.code = code;
-    this.retryable = options.retryable ?? false;
+    this.retryable = options.retryable ?? ERROR_STATUS[code] === 503;
     this.details = options.details;
+  }
+
+  get status(): (typeof ERROR_STATUS)[ErrorCode] {
+    return ERROR_STATUS[this.code];
   }
 }
 
@@ -53,25 +76,20 @@ export class ConfigError extends AppError {
 
   constructor(problems: ConfigProblem[]) {
     const list = problems.map((p) => `  ${p.variable}: ${p.message}`).join('\n');
-    super('TLM_CONFIG_INVALID', `invalid configuration:\n${list}`, { details: { problems } });
+    super('CONFIG_INVALID', `invalid configuration:\n${list}`, { details: { problems } });
     this.problems = problems;
   }
 }
 
+export type Dependency = 'kafka' | 'postgresql' | 'ksqldb';
+
 /** A dependency (Kafka, PostgreSQL, ksqlDB) that cannot be reached; always retryable. */
 export class UnavailableError extends AppError {
   override name = 'UnavailableError';
-  readonly dependency: 'kafka' | 'postgresql' | 'ksqldb';
+  readonly dependency: Dependency;
 
-  constructor(dependency: 'kafka' | 'postgresql' | 'ksqldb', message: string, cause?: unknown) {
-    const code = (
-      {
-        kafka: 'TLM_KAFKA_UNAVAILABLE',
-        postgresql: 'TLM_DATABASE_UNAVAILABLE',
-        ksqldb: 'TLM_KSQLDB_UNAVAILABLE',
-      } as const
-    )[dependency];
-    super(code, message, { cause, retryable: true, details: { dependency } });
+  constructor(dependency: Dependency, message: string, cause?: unknown) {
+    super('UNAVAILABLE', message, { cause, retryable: true, details: { dependency } });
     this.dependency = dependency;
   }
 }

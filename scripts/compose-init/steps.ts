@@ -71,7 +71,7 @@ export async function createSourceTopics(
         timeoutMs: wait.timeoutMs,
         initialDelayMs: wait.initialDelayMs,
         // A partition-count mismatch will not heal by waiting.
-        isRetryable: (err) => !(isAppError(err) && err.code === 'TLM_TOPIC_MISMATCH'),
+        isRetryable: (err) => !(isAppError(err) && err.code === 'TOPIC_MISMATCH'),
         onRetry: logRetry(wait.logger, 'topics'),
       },
     );

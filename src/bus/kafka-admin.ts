@@ -77,7 +77,7 @@ export async function ensureTopics(admin: Admin, specs: TopicSpec[]): Promise<st
 function checkPartitions(spec: TopicSpec, have: number): void {
   if (have === spec.partitions) return;
   throw new AppError(
-    'TLM_TOPIC_MISMATCH',
+    'TOPIC_MISMATCH',
     `topic ${spec.name} has ${have} partitions, expected ${spec.partitions}; ` +
       'the source topics must have equal partition counts',
     { details: { topic: spec.name, have, expected: spec.partitions } },

@@ -16,13 +16,9 @@ export async function ensureProcessorTopics(
   const sources = await describePartitions(admin, [topics.location, topics.status]);
   const counts = new Set(sources.values());
   if (counts.size > 1) {
-    throw new AppError(
-      'TLM_TOPIC_MISMATCH',
-      `${topics.location} and ${topics.status} have different partition counts`,
-      {
-        details: Object.fromEntries(sources),
-      },
-    );
+    throw new AppError('TOPIC_MISMATCH', `${topics.location} and ${topics.status} have different partition counts`, {
+      details: Object.fromEntries(sources),
+    });
   }
   const partitions = [...counts][0] ?? defaults.partitions;
   const { replicas } = defaults;

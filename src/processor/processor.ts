@@ -160,7 +160,7 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
       async check() {
         const error = loop.lastError ?? pipeline.error;
         if (!loop.ready || error !== undefined) {
-          throw new AppError('TLM_NOT_READY', 'the stream processor is not consuming or not writing its outputs', {
+          throw new AppError('UNAVAILABLE', 'the stream processor is not consuming or not writing its outputs', {
             retryable: true,
             details: { dependency: 'processor' },
           });
@@ -168,7 +168,7 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
         const { observation, unhealthyForMs } = membership.health();
         if (observation && unhealthyForMs > 0) {
           throw new AppError(
-            'TLM_NOT_READY',
+            'UNAVAILABLE',
             `the stream processor's consumer group is ${observation.state.toLowerCase()} (for ${Math.round(unhealthyForMs / 1000)} s)`,
             { retryable: true, details: { dependency: 'processor' } },
           );

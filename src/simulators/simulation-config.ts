@@ -176,11 +176,11 @@ export function requestedRate(config: Pick<SimulationConfig, 'devices' | 'locati
   return config.devices.length * (1000 / config.locationIntervalMs + 1000 / config.statusIntervalMs);
 }
 
-/** Throws `TLM_SIMULATION_LIMIT` (HTTP 422) naming the limit a configuration exceeds. */
+/** Throws `UNPROCESSABLE` (HTTP 422) naming the limit a configuration exceeds. */
 export function checkLimits(config: SimulationConfig, limits: SimulationLimits): void {
   const cap = (field: string, requested: number | undefined, limit: number | undefined, variable: string) => {
     if (requested === undefined || limit === undefined || requested <= limit) return;
-    throw new AppError('TLM_SIMULATION_LIMIT', `${field}: ${requested} exceeds the limit of ${limit} (${variable})`, {
+    throw new AppError('UNPROCESSABLE', `${field}: ${requested} exceeds the limit of ${limit} (${variable})`, {
       details: { field, limit, requested },
     });
   };
@@ -188,7 +188,7 @@ export function checkLimits(config: SimulationConfig, limits: SimulationLimits):
   cap('max_events', config.maxEvents, limits.maxEvents, 'SIMULATOR_MAX_EVENTS');
   if (config.devices.length > limits.maxDevices) {
     throw new AppError(
-      'TLM_SIMULATION_LIMIT',
+      'UNPROCESSABLE',
       `devices: ${config.devices.length} devices exceed the limit of ${limits.maxDevices} (SIMULATOR_MAX_DEVICES)`,
       { details: { field: 'devices', limit: limits.maxDevices, requested: config.devices.length } },
     );
@@ -196,7 +196,7 @@ export function checkLimits(config: SimulationConfig, limits: SimulationLimits):
   const rate = requestedRate(config);
   if (rate > limits.maxEventsPerSecond) {
     throw new AppError(
-      'TLM_SIMULATION_LIMIT',
+      'UNPROCESSABLE',
       `event rate: ${rate.toFixed(1)} events/s exceed the limit of ${limits.maxEventsPerSecond} ` +
         '(SIMULATOR_MAX_EVENTS_PER_SECOND); use fewer devices or longer intervals',
       {

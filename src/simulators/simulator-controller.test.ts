@@ -96,7 +96,7 @@ describe('simulator controller', () => {
   it('refuses a second run with a conflict while one is active, and allows one after stopping', async () => {
     const { controller } = setup();
     controller.startRun({ seed: 1 });
-    expect(codeOf(() => controller.startRun({ seed: 2 }))).toBe('TLM_SIMULATION_CONFLICT');
+    expect(codeOf(() => controller.startRun({ seed: 2 }))).toBe('CONFLICT');
     await controller.stopRun();
     expect(controller.startRun({ seed: 3 }).config?.seed).toBe(3);
     await controller.close();
@@ -104,9 +104,9 @@ describe('simulator controller', () => {
 
   it('refuses runs over the device or event-rate limit', () => {
     const { controller } = setup({ maxDevices: 5, maxEventsPerSecond: 100 });
-    expect(codeOf(() => controller.startRun({ device_count: 6 }))).toBe('TLM_SIMULATION_LIMIT');
+    expect(codeOf(() => controller.startRun({ device_count: 6 }))).toBe('UNPROCESSABLE');
     // 3 devices × (1/2 s + 1/0.01 s) = 301.5 events/s > 100
-    expect(codeOf(() => controller.startRun({ status_interval_ms: 10 }))).toBe('TLM_SIMULATION_LIMIT');
+    expect(codeOf(() => controller.startRun({ status_interval_ms: 10 }))).toBe('UNPROCESSABLE');
     expect(controller.status().state).toBe('idle');
   });
 

@@ -2,7 +2,7 @@
  * The simulator controller: at most one simulation run at a time, started, observed and stopped by the
  * HTTP API (`/simulate`) or the CLI.
  *
- * Starting while a run is active is refused (`TLM_SIMULATION_CONFLICT`, HTTP 409): replacing a run silently
+ * Starting while a run is active is refused (`CONFLICT`, HTTP 409): replacing a run silently
  * would hide that someone else's run was stopped; stop it first with `stopRun`. Stopping halts the
  * schedules, then waits (at most `stopTimeoutMs`) until everything generated is acknowledged; what the
  * broker never took is reported as abandoned. While the broker is unreachable a run keeps its state and
@@ -49,7 +49,7 @@ export interface SimulatorControllerOptions {
 }
 
 export interface SimulatorController {
-  /** Starts a run; throws `TLM_SIMULATION_CONFLICT` if one is active, `TLM_SIMULATION_LIMIT` over a limit. */
+  /** Starts a run; throws `CONFLICT` if one is active, `UNPROCESSABLE` over a limit. */
   startRun(request: SimulationRequest): SimulationStatus;
   /** Stops the active run after flushing; returns the final status (a no-op without an active run). */
   stopRun(): Promise<SimulationStatus>;
@@ -161,7 +161,7 @@ export function createSimulatorController(options: SimulatorControllerOptions): 
   return {
     startRun(request) {
       if (current && (current.state === 'running' || current.state === 'stopping')) {
-        throw new AppError('TLM_SIMULATION_CONFLICT', 'a simulation is already running; DELETE /simulate first', {
+        throw new AppError('CONFLICT', 'a simulation is already running; DELETE /simulate first', {
           details: { run_id: current.id, state: current.state },
         });
       }

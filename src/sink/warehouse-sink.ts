@@ -302,11 +302,11 @@ export function createWarehouseSink(options: WarehouseSinkOptions): WarehouseSin
     async check() {
       switch (state()) {
         case 'stopped':
-          throw new AppError('TLM_NOT_READY', 'the warehouse sink is not running');
+          throw new AppError('UNAVAILABLE', 'the warehouse sink is not running');
         case 'starting':
-          throw new AppError('TLM_NOT_READY', 'the warehouse sink is subscribing to its topics and joining its group');
+          throw new AppError('UNAVAILABLE', 'the warehouse sink is subscribing to its topics and joining its group');
         case 'stalled':
-          throw new AppError('TLM_NOT_READY', 'the warehouse sink found its consumer group stuck and is rejoining');
+          throw new AppError('UNAVAILABLE', 'the warehouse sink found its consumer group stuck and is rejoining');
         case 'retrying':
           throw new UnavailableError('postgresql', 'the warehouse sink cannot write to PostgreSQL', lastError);
         case 'running': {
@@ -314,7 +314,7 @@ export function createWarehouseSink(options: WarehouseSinkOptions): WarehouseSin
           // Not yet stalled, but the broker sees no stable group with this member: say so rather than "ok".
           if (observation && unhealthyForMs > 0) {
             throw new AppError(
-              'TLM_NOT_READY',
+              'UNAVAILABLE',
               `the warehouse sink's consumer group is ${observation.state.toLowerCase()} (for ${Math.round(unhealthyForMs / 1000)} s)`,
             );
           }

@@ -217,9 +217,9 @@ export function createEmbeddedStreamLayer(options: EmbeddedStreamLayerOptions): 
       return () => listeners.delete(listener);
     },
     async check() {
-      if (stopped) throw new AppError('TLM_NOT_READY', 'stream layer is not running');
+      if (stopped) throw new AppError('UNAVAILABLE', 'stream layer is not running');
       if (lastError && !stream) throw new UnavailableError('kafka', lastError);
-      if (!caughtUp) throw new AppError('TLM_NOT_READY', 'stream layer is still reading its topics');
+      if (!caughtUp) throw new AppError('UNAVAILABLE', 'stream layer is still reading its topics');
     },
     metrics(): MetricSample[] {
       const size = view.size();

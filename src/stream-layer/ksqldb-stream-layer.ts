@@ -35,13 +35,13 @@ const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Maps a ksqlDB row of the per2s table (columns as `SELECT *` names them) to the API row. */
 export function toWindowRow(row: KsqlRow): WindowAggregate {
   const decoded = decodeKsqlWindowRow(row);
-  if (!decoded.ok || decoded.record === null) throw new AppError('TLM_DECODE_FAILED', rowError(decoded));
+  if (!decoded.ok || decoded.record === null) throw new AppError('DECODE_FAILED', rowError(decoded));
   return toWindowAggregate(decoded.deviceId, decoded.record);
 }
 
 export function toLatestRow(row: KsqlRow): DeviceLatest {
   const decoded = decodeKsqlLatestRow(row);
-  if (!decoded.ok || decoded.record === null) throw new AppError('TLM_DECODE_FAILED', rowError(decoded));
+  if (!decoded.ok || decoded.record === null) throw new AppError('DECODE_FAILED', rowError(decoded));
   return toDeviceLatest(decoded.deviceId, decoded.record);
 }
 
@@ -59,7 +59,7 @@ export function createKsqlDbStreamLayer(options: KsqlDbStreamLayerOptions): Stre
   const windowsTable = options.windowsTable ?? 'DEVICE_WINAGG_STATUS_PER2S';
   const latestTable = options.latestTable ?? 'DEVICE_WINAGG_STATUS_PERDEVICE';
   for (const table of [windowsTable, latestTable]) {
-    if (!IDENTIFIER.test(table)) throw new AppError('TLM_CONFIG_INVALID', `invalid ksqlDB table name: ${table}`);
+    if (!IDENTIFIER.test(table)) throw new AppError('CONFIG_INVALID', `invalid ksqlDB table name: ${table}`);
   }
   const { logger } = options;
   const client: KsqlDbClient = createKsqlDbClient({ url: options.url, timeoutMs: options.timeoutMs ?? 5000 });

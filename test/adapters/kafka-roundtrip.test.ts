@@ -55,7 +55,7 @@ describe('ensureTopics', () => {
     try {
       await ensureTopics(admin, [{ name, partitions: 1, replicas: 1 }]);
       await expect(ensureTopics(admin, [{ name, partitions: 3, replicas: 1 }])).rejects.toMatchObject({
-        code: 'TLM_TOPIC_MISMATCH',
+        code: 'TOPIC_MISMATCH',
       });
     } finally {
       await admin.deleteTopics({ topics: [name] });

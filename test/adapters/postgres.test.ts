@@ -24,7 +24,7 @@ describe('the local PostgreSQL', () => {
     const { createDatabase } = await import('../../src/sink/database.js');
     const sql = createDatabase({ url: 'postgres://nobody@127.0.0.1:1/none', poolMax: 1 });
     await expect(pingDatabase(sql)).rejects.toMatchObject({
-      code: 'TLM_DATABASE_UNAVAILABLE',
+      code: 'UNAVAILABLE',
       dependency: 'postgresql',
     });
     await sql.end({ timeout: 1 });

@@ -66,7 +66,7 @@ describe('embedded stream layer', () => {
     };
     const first = make();
     const second = make();
-    await expect(first.check()).rejects.toMatchObject({ code: 'TLM_NOT_READY' });
+    await expect(first.check()).rejects.toMatchObject({ code: 'UNAVAILABLE' });
     await first.start();
     await second.start();
     await until(() =>

@@ -307,7 +307,7 @@ describe('operations and HTTP behaviour', () => {
         ...stack.services.readiness.filter((r) => r.name !== 'engine'),
         {
           name: 'engine',
-          check: () => Promise.reject(new AppError('TLM_NOT_READY', 'stream layer is still reading its topics')),
+          check: () => Promise.reject(new AppError('UNAVAILABLE', 'stream layer is still reading its topics')),
         },
       ],
     });

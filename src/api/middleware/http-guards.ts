@@ -10,7 +10,8 @@ import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
 import { timeout } from 'hono/timeout';
 import type { Config } from '../../config.js';
-import { ApiError, errorResponse } from '../errors.js';
+import { AppError } from '../../errors.js';
+import { errorResponse } from '../errors.js';
 
 export type GuardConfig = Pick<Config, 'CORS_ORIGINS' | 'BODY_LIMIT_BYTES' | 'REQUEST_TIMEOUT_MS'>;
 
@@ -55,8 +56,8 @@ export function installHttpGuards(app: OpenAPIHono, config: GuardConfig, metrics
     if (isSameOrigin(origin, c.req.header('host'))) return next();
     return errorResponse(
       c,
-      new ApiError('FORBIDDEN', `cross-origin ${c.req.method} refused: list the origin in CORS_ORIGINS to allow it`, {
-        origin,
+      new AppError('FORBIDDEN', `cross-origin ${c.req.method} refused: list the origin in CORS_ORIGINS to allow it`, {
+        details: { origin },
       }),
     );
   });
@@ -65,7 +66,7 @@ export function installHttpGuards(app: OpenAPIHono, config: GuardConfig, metrics
     onError: (c) =>
       errorResponse(
         c,
-        new ApiError('PAYLOAD_TOO_LARGE', `request body is larger than ${config.BODY_LIMIT_BYTES} bytes`),
+        new AppError('PAYLOAD_TOO_LARGE', `request body is larger than ${config.BODY_LIMIT_BYTES} bytes`),
       ),
   });
   // Only methods that carry a body: touching the body of a GET would materialize the full Web Request.
@@ -75,5 +76,5 @@ export function installHttpGuards(app: OpenAPIHono, config: GuardConfig, metrics
     () => new HTTPException(504, { message: `the request took longer than ${config.REQUEST_TIMEOUT_MS} ms` }),
   );
   app.use('*', (c, next) => (isStreamingPath(c.req.path) ? next() : guard(c, next)));
-  app.notFound((c) => errorResponse(c, new ApiError('NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`)));
+  app.notFound((c) => errorResponse(c, new AppError('NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`)));
 }

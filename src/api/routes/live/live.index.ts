@@ -4,9 +4,10 @@
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
+import { AppError } from '../../../errors.js';
 import type { LiveChannel } from '../../../live/broadcaster.js';
 import type { Services } from '../../../services.js';
-import { ApiError, ErrorEnvelopeSchema, errorResponses } from '../../errors.js';
+import { ErrorEnvelopeSchema, errorResponses } from '../../errors.js';
 import { deviceFilterParam } from '../../schemas/common.js';
 import { openSseStream, sseHeaders } from '../../sse.js';
 
@@ -84,8 +85,8 @@ export function registerLiveRoutes(app: OpenAPIHono, services: Pick<Services, 'b
     const admission = services.broadcaster.admission(address);
     if (admission === 'max_per_address') {
       c.header('Retry-After', String(RETRY_AFTER_S));
-      throw new ApiError('TOO_MANY_REQUESTS', 'too many live connections from this address; close some first', {
-        limit: 'SSE_MAX_CLIENTS_PER_ADDRESS',
+      throw new AppError('TOO_MANY_REQUESTS', 'too many live connections from this address; close some first', {
+        details: { limit: 'SSE_MAX_CLIENTS_PER_ADDRESS' },
       });
     }
     const body =
@@ -99,8 +100,8 @@ export function registerLiveRoutes(app: OpenAPIHono, services: Pick<Services, 'b
         : undefined;
     if (!body) {
       c.header('Retry-After', String(RETRY_AFTER_S));
-      throw new ApiError('UNAVAILABLE', 'too many live clients on this instance; retry later', {
-        limit: 'SSE_MAX_CLIENTS',
+      throw new AppError('UNAVAILABLE', 'too many live clients on this instance; retry later', {
+        details: { limit: 'SSE_MAX_CLIENTS' },
       });
     }
     return new Response(body, { status: 200, headers: sseHeaders });

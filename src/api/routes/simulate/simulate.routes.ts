@@ -6,10 +6,11 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
+import { AppError } from '../../../errors.js';
 import type { Services } from '../../../services.js';
 import { SimulationRequestSchema } from '../../../simulators/simulation-config.js';
 import { SimulationStatusSchema } from '../../../simulators/simulation-status.js';
-import { ApiError, ErrorEnvelopeSchema, errorResponses, validationHook } from '../../errors.js';
+import { ErrorEnvelopeSchema, errorResponses, validationHook } from '../../errors.js';
 
 const json = (description: string, schema: z.ZodType) => ({ description, content: { 'application/json': { schema } } });
 
@@ -71,7 +72,7 @@ export function requireApiKey(apiKey: string | undefined): MiddlewareHandler {
     if (expected) {
       const given = c.req.header('x-api-key');
       if (given === undefined || !timingSafeEqual(sha256(given), expected)) {
-        throw new ApiError('UNAUTHORIZED', 'simulator control requires a valid x-api-key header');
+        throw new AppError('UNAUTHORIZED', 'simulator control requires a valid x-api-key header');
       }
     }
     await next();

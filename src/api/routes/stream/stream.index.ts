@@ -2,9 +2,9 @@
  * Handlers of the four documented endpoints.
  */
 import type { OpenAPIHono } from '@hono/zod-openapi';
+import { AppError } from '../../../errors.js';
 import type { Services } from '../../../services.js';
 import { InvalidCursorError } from '../../../warehouse-reader/warehouse-reader.js';
-import { ApiError } from '../../errors.js';
 import { parseTimeParam } from '../../schemas/common.js';
 import { getStreamLatest, getStreamRaw, getWarehouseLatest, getWarehouseRaw } from './stream.routes.js';
 
@@ -21,9 +21,9 @@ export function registerStreamRoutes(app: OpenAPIHono, services: Pick<Services, 
     const from = query.from === undefined ? undefined : parseTimeParam(query.from);
     const to = query.to === undefined ? undefined : parseTimeParam(query.to);
     if (from !== undefined && to !== undefined && from >= to) {
-      throw new ApiError('BAD_REQUEST', 'invalid query parameter: from, to', [
-        { field: 'from', message: '`from` must be earlier than `to`' },
-      ]);
+      throw new AppError('BAD_REQUEST', 'invalid query parameter: from, to', {
+        details: [{ field: 'from', message: '`from` must be earlier than `to`' }],
+      });
     }
     let page: Awaited<ReturnType<typeof services.warehouse.listWindows>>;
     try {
@@ -36,9 +36,9 @@ export function registerStreamRoutes(app: OpenAPIHono, services: Pick<Services, 
       });
     } catch (err) {
       if (err instanceof InvalidCursorError) {
-        throw new ApiError('BAD_REQUEST', 'invalid query parameter: cursor', [
-          { field: 'cursor', message: err.message },
-        ]);
+        throw new AppError('BAD_REQUEST', 'invalid query parameter: cursor', {
+          details: [{ field: 'cursor', message: err.message }],
+        });
       }
       throw err;
     }
