@@ -1,0 +1,226 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { LocationEvent, StatusEvent } from '../decode.js';
+import { AlertDetector } from './alert-detector.js';
+import type { AlertRecord } from './alert-record.js';
+import { DEFAULT_ALERT_RULES } from './alert-rules.js';
+
+const T0 = 1_796_000_000_000;
+const fix = (ts: number, latitude = 9, longitude = 107, deviceId = 'dev-1'): LocationEvent => ({
+  id: `l${ts}`,
+  deviceId,
+  latitude,
+  longitude,
+  eventTs: ts,
+});
+const reading = (
+  ts: number,
+  values: Partial<Record<'sound' | 'temperature' | 'altitude', number | null>>,
+): StatusEvent => ({
+  id: `s${ts}`,
+  deviceId: 'dev-1',
+  sound: values.sound ?? null,
+  temperature: values.temperature ?? null,
+  altitude: values.altitude ?? null,
+  eventTs: ts,
+});
+
+function detector() {
+  const changes: AlertRecord[] = [];
+  const d = new AlertDetector(DEFAULT_ALERT_RULES, (a) => changes.push(a));
+  let offset = 0;
+  return {
+    changes,
+    d,
+    location: (e: LocationEvent) => d.processLocation(e, offset++),
+    status: (e: StatusEvent) => d.processStatus(e, offset++),
+  };
+}
+
+describe('sensor_anomaly', () => {
+  it('opens at the first reading outside, counts and keeps the worst, and clears only after 5 s in range', () => {
+    const t = detector();
+    t.location(fix(T0));
+    t.status(reading(T0 + 100, { sound: 40, temperature: 20, altitude: 2000 })); // bounds are normal
+    t.status(reading(T0 + 600, { sound: 51 }));
+    t.status(reading(T0 + 1100, { sound: 56 }));
+    t.status(reading(T0 + 1600, { sound: 29 }));
+    t.status(reading(T0 + 6599, { sound: 40 })); // 4999 ms after the last anomaly: still active
+    t.status(reading(T0 + 6600, { sound: 40 })); // 5000 ms: clears
+    expect(t.changes.map((c) => [c.revision, c.status, c.readings, c.worst_value, c.severity, c.updated_at])).toEqual([
+      [1, 'active', 1, 51, 'warning', T0 + 600],
+      [2, 'active', 2, 56, 'critical', T0 + 1100], // 6 outside a width of 20: beyond 10 %
+      [3, 'active', 3, 56, 'critical', T0 + 1600],
+      [4, 'cleared', 3, 56, 'critical', T0 + 6600],
+    ]);
+    expect(t.changes[0]).toMatchObject({
+      alert_id: `dev-1/sensor_anomaly/sound/${T0 + 600}`,
+      type: 'sensor_anomaly',
+      metric: 'sound',
+      opened_at: T0 + 600,
+      cleared_at: null,
+      normal_min: 30,
+      normal_max: 50,
+      latitude: 9,
+      longitude: 107,
+    });
+    expect(t.changes[3]?.cleared_at).toBe(T0 + 6600);
+    expect(t.d.active()).toEqual([]);
+  });
+
+  it('is critical only beyond the deviation: exactly 10 % of the width outside is a warning', () => {
+    const t = detector();
+    t.status(reading(T0, { temperature: 31 })); // width 10: 1 outside = 10 %
+    t.status(reading(T0 + 500, { altitude: 899.9 })); // width 1000: 100.1 outside
+    expect(t.changes.map((c) => [c.metric, c.severity, c.latitude])).toEqual([
+      ['temperature', 'warning', null],
+      ['altitude', 'critical', null],
+    ]);
+  });
+
+  it('keeps one episode per metric and ignores null readings', () => {
+    const t = detector();
+    t.status(reading(T0, { sound: 60, temperature: 35 }));
+    t.status(reading(T0 + 500, { sound: null, temperature: null, altitude: null }));
+    expect(
+      t.d
+        .active()
+        .map((a) => a.metric)
+        .sort(),
+    ).toEqual(['sound', 'temperature']);
+  });
+});
+
+describe('outside_geofence', () => {
+  it('opens at the first fix outside the inclusive box and clears at the first fix back inside', () => {
+    const t = detector();
+    t.location(fix(T0, 10, 108)); // on the corner: inside
+    t.location(fix(T0 + 2000, 10.05, 108));
+    t.location(fix(T0 + 4000, 10.3, 108.1));
+    t.location(fix(T0 + 6000, 9.9, 107.9));
+    expect(t.changes.map((c) => [c.status, c.readings, c.worst_value, c.severity, c.opened_at])).toEqual([
+      ['active', 1, expect.closeTo(0.05, 9), 'warning', T0 + 2000],
+      ['active', 2, expect.closeTo(0.3, 9), 'critical', T0 + 2000], // 0.3° beyond 10 % of the 2° box
+      ['cleared', 2, expect.closeTo(0.3, 9), 'critical', T0 + 2000],
+    ]);
+    expect(t.changes[0]).toMatchObject({ latitude: 10.05, longitude: 108, metric: null, normal_min: null });
+    expect(t.changes[2]?.cleared_at).toBe(T0 + 6000);
+  });
+});
+
+describe('inactive', () => {
+  it('opens when time reaches the last fix + 10 s with no fix, and clears at the next fix', () => {
+    const t = detector();
+    t.location(fix(T0, 9.1, 107.1));
+    t.d.advanceTime(T0 + 9999);
+    expect(t.changes).toEqual([]);
+    t.d.advanceTime(T0 + 10_000);
+    t.d.advanceTime(T0 + 30_000); // opens once
+    t.location(fix(T0 + 31_000));
+    expect(t.changes.map((c) => [c.type, c.status, c.opened_at, c.cleared_at, c.readings])).toEqual([
+      ['inactive', 'active', T0 + 10_000, null, 0],
+      ['inactive', 'cleared', T0 + 10_000, T0 + 31_000, 0],
+    ]);
+    expect(t.changes[0]).toMatchObject({ latitude: 9.1, longitude: 107.1, severity: 'warning', worst_value: null });
+  });
+
+  it('never fires for a device that has not sent a fix', () => {
+    const t = detector();
+    t.status(reading(T0, { sound: 40 }));
+    t.d.advanceTime(T0 + 1_000_000);
+    expect(t.changes).toEqual([]);
+  });
+});
+
+describe('restarts', () => {
+  it('applies a record at most once, and a restored state continues where it stopped', () => {
+    const changes: AlertRecord[] = [];
+    const first = new AlertDetector(DEFAULT_ALERT_RULES, (a) => changes.push(a));
+    first.processStatus(reading(T0, { sound: 60 }), 0);
+    first.processStatus(reading(T0 + 500, { sound: 61 }), 1);
+    const saved = first.takeChanged();
+    expect(saved).toHaveLength(1);
+    const second = new AlertDetector(DEFAULT_ALERT_RULES, (a) => changes.push(a));
+    for (const s of saved) second.restore(s);
+    // The replay after a restart delivers offsets 0 and 1 again: nothing changes.
+    second.processStatus(reading(T0, { sound: 60 }), 0);
+    second.processStatus(reading(T0 + 500, { sound: 61 }), 1);
+    second.processStatus(reading(T0 + 1000, { sound: 62 }), 2);
+    expect(changes.map((c) => c.revision)).toEqual([1, 2, 3]);
+    expect(second.active()[0]).toMatchObject({ readings: 3, worst_value: 62 });
+  });
+});
+
+/**
+ * An independent oracle: the episodes recomputed from the whole event list at once, by a different method
+ * (grouping the readings of each metric into runs), compared with what the detector emitted as it went.
+ */
+function expectedEpisodes(events: StatusEvent[], clearAfterMs: number) {
+  const out: { metric: string; opened: number; cleared: number | null; readings: number }[] = [];
+  for (const metric of ['sound', 'temperature', 'altitude'] as const) {
+    const range = DEFAULT_ALERT_RULES.ranges[metric];
+    let open: { opened: number; last: number; readings: number } | null = null;
+    for (const e of events) {
+      const v = e[metric];
+      if (v === null) continue;
+      const anomalous = v < range.min || v > range.max;
+      if (anomalous && !open) open = { opened: e.eventTs, last: e.eventTs, readings: 1 };
+      else if (anomalous && open) {
+        open.readings++;
+        open.last = Math.max(open.last, e.eventTs);
+      } else if (open && e.eventTs - open.last >= clearAfterMs) {
+        out.push({ metric, opened: open.opened, cleared: e.eventTs, readings: open.readings });
+        open = null;
+      }
+    }
+    if (open) out.push({ metric, opened: open.opened, cleared: null, readings: open.readings });
+  }
+  return out.sort((a, b) => a.metric.localeCompare(b.metric) || a.opened - b.opened);
+}
+
+describe('against a recomputation', () => {
+  it('emits exactly the episodes the whole history implies, in any order of readings', () => {
+    const value = fc.oneof(fc.constant(null), fc.double({ min: -100, max: 3000, noNaN: true }));
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({ dt: fc.integer({ min: 0, max: 3000 }), sound: value, temperature: value, altitude: value }),
+          {
+            maxLength: 60,
+          },
+        ),
+        fc.boolean(),
+        (steps, shuffle) => {
+          let ts = T0;
+          const events = steps.map((s) => {
+            ts += s.dt;
+            return reading(ts, s);
+          });
+          // Out of order on purpose: the rules are defined by processing order, whatever the event times.
+          if (shuffle) events.reverse();
+          const changes: AlertRecord[] = [];
+          const d = new AlertDetector(DEFAULT_ALERT_RULES, (a) => changes.push(a));
+          for (const [i, e] of events.entries()) d.processStatus(e, i);
+          const final = new Map<string, AlertRecord>();
+          for (const c of changes) final.set(c.alert_id, c);
+          const got = [...final.values()]
+            .map((a) => ({
+              metric: a.metric as string,
+              opened: a.opened_at,
+              cleared: a.cleared_at,
+              readings: a.readings,
+            }))
+            .sort((a, b) => a.metric.localeCompare(b.metric) || a.opened - b.opened);
+          expect(got).toEqual(expectedEpisodes(events, DEFAULT_ALERT_RULES.clearAfterMs));
+          // Revisions of one alert count 1, 2, 3… in emission order.
+          const seen = new Map<string, number>();
+          for (const c of changes) {
+            expect(c.revision).toBe((seen.get(c.alert_id) ?? 0) + 1);
+            seen.set(c.alert_id, c.revision);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
