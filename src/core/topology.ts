@@ -310,6 +310,11 @@ export class PartitionTopology {
     this.#replay = start;
   }
 
+  /** The join's stream time: the largest source event time processed (what the age rule measures from). */
+  get streamTime(): number {
+    return this.joinStreamTime;
+  }
+
   get replaying(): boolean {
     return this.#replay !== null;
   }

@@ -7,7 +7,7 @@
  * longer replay, never a wrong result (the replay reproduces the same outputs; keyed outputs are idempotent).
  */
 import type { Side } from '../core/topology.js';
-import type { PartitionTask } from './task.js';
+import type { PipelineTask } from './task.js';
 
 export interface Checkpoint {
   version: 1;
@@ -64,7 +64,7 @@ export function decodeCheckpoint(raw: Buffer | null): Checkpoint | undefined {
  * Takes a partition's checkpoint now (call it only once the outputs it covers are on their way): prunes the
  * topology's state, finds the replay point, and keeps the future-refused offsets a replay will need.
  */
-export function takeCheckpoint(task: PartitionTask): Checkpoint {
+export function takeCheckpoint(task: PipelineTask): Checkpoint {
   const topology = task.topology;
   topology.prune();
   const point = topology.replayPoint();
@@ -82,7 +82,7 @@ export function takeCheckpoint(task: PartitionTask): Checkpoint {
 }
 
 /** Seeds a task from its checkpoint: positioned at the low-water offsets, replaying silently up to `high`. */
-export function resumeFrom(task: PartitionTask, checkpoint: Checkpoint): void {
+export function resumeFrom(task: PipelineTask, checkpoint: Checkpoint): void {
   task.seek(checkpoint.low);
   task.resumeAt = { ...checkpoint.high };
   task.replayFutureRefused = {

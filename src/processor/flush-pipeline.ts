@@ -17,7 +17,7 @@ import type { CoveredOffsets } from './group-membership.js';
 import type { OutputThread } from './output-thread.js';
 import type { PlainRecord } from './packed-outputs.js';
 import type { ProcessorTopics } from './processor-options.js';
-import type { PartitionTask } from './task.js';
+import type { PipelineTask } from './task.js';
 import type { TaskSet } from './task-set.js';
 
 export interface FlushPipelineOptions {
@@ -135,7 +135,7 @@ export class FlushPipeline {
     if (pending !== null) await pending.catch((err: unknown) => this.#options.log.warn({ err }, 'flush_failed'));
   }
 
-  #checkpointRecord(task: PartitionTask): PlainRecord {
+  #checkpointRecord(task: PipelineTask): PlainRecord {
     const { topics, groupId } = this.#options;
     return {
       topic: topics.checkpoints,

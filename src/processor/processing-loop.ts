@@ -17,7 +17,7 @@ import type { FlushPipeline } from './flush-pipeline.js';
 import type { GroupMembership } from './group-membership.js';
 import { type ProcessorSettings, type ProcessorTopics, SIDES, sourceTopic } from './processor-options.js';
 import { restorePartitions } from './restore.js';
-import type { PartitionTask } from './task.js';
+import type { PipelineTask } from './task.js';
 import type { TaskSet } from './task-set.js';
 
 export interface ProcessingLoopOptions {
@@ -34,7 +34,7 @@ export interface ProcessingLoopOptions {
   clock: WallClock;
   log: Logger;
   /** A task for `partition`, given the source topics' partition count. */
-  newTask: (partition: number, partitionCount: number) => PartitionTask;
+  newTask: (partition: number, partitionCount: number) => PipelineTask;
   /** Partitions assumed before the first rebuild reads the real count. */
   partitionCount: number;
   onRestoreSkipped: () => void;

@@ -17,6 +17,7 @@
  */
 import { Admin, Consumer } from '@platformatic/kafka';
 import { systemClock } from '../clock.js';
+import { PartitionTopology } from '../core/topology.js';
 import { AppError } from '../errors.js';
 import type { MetricSample } from '../observability/metrics.js';
 import { OutputBuffer } from './emitter.js';
@@ -93,8 +94,7 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
       partitionCount,
       maxFutureMs: settings.maxFutureMs,
       maxAgeMs: settings.maxEventAgeMs,
-      topology: settings.topology,
-      output: output.forPartition(partition),
+      topology: new PartitionTopology(settings.topology, output.forPartition(partition)),
       onMisrouted: (side, p, record, expected) => {
         misroutedSeen++;
         // Sampled: a producer with another partitioner misroutes about half of everything it writes.

@@ -9,7 +9,7 @@ import type { Logger } from '../observability/logger.js';
 import { type Checkpoint, checkpointKey, decodeCheckpoint, resumeFrom } from './checkpoint.js';
 import { type FetchLimits, partitionBounds, readWholePartition } from './fetcher.js';
 import type { ProcessorTopics } from './processor-options.js';
-import type { PartitionTask } from './task.js';
+import type { PipelineTask } from './task.js';
 
 export interface RestoreOptions {
   fetcher: Consumer;
@@ -17,13 +17,13 @@ export interface RestoreOptions {
   groupId: string;
   limits: FetchLimits;
   log: Logger;
-  newTask: (partition: number) => PartitionTask;
+  newTask: (partition: number) => PipelineTask;
   /** Called for each per-device record that does not decode (it is skipped). */
   onSkipped: () => void;
 }
 
 export interface Restored {
-  tasks: Map<number, PartitionTask>;
+  tasks: Map<number, PipelineTask>;
   /** The partitions that resumed from a checkpoint. */
   fromCheckpoint: number[];
 }
@@ -37,7 +37,7 @@ export async function restorePartitions(partitions: number[], options: RestoreOp
       if (checkpoint && r.key) saved.set(r.key.toString(), checkpoint);
     }
   }
-  const tasks = new Map<number, PartitionTask>();
+  const tasks = new Map<number, PipelineTask>();
   const fromCheckpoint: number[] = [];
   for (const partition of partitions) {
     const task = options.newTask(partition);

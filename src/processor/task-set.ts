@@ -2,7 +2,7 @@
  * The partitions this processor owns now, and the counters of the ones it owned before: a rebalance or a rebuild
  * replaces the tasks, and their counts must not vanish from the metrics with them.
  */
-import type { PartitionTask } from './task.js';
+import type { PipelineTask } from './task.js';
 
 export interface TaskCounters {
   recordsIn: number;
@@ -13,18 +13,18 @@ export interface TaskCounters {
 }
 
 export class TaskSet {
-  #tasks = new Map<number, PartitionTask>();
+  #tasks = new Map<number, PipelineTask>();
   readonly #retired: TaskCounters = { recordsIn: 0, joinRows: 0, deadLetters: 0, lateRowsDropped: 0, misrouted: 0 };
 
   get size(): number {
     return this.#tasks.size;
   }
 
-  get(partition: number): PartitionTask | undefined {
+  get(partition: number): PipelineTask | undefined {
     return this.#tasks.get(partition);
   }
 
-  values(): IterableIterator<PartitionTask> {
+  values(): IterableIterator<PipelineTask> {
     return this.#tasks.values();
   }
 
@@ -45,7 +45,7 @@ export class TaskSet {
     this.#tasks = new Map();
   }
 
-  replace(tasks: Map<number, PartitionTask>): void {
+  replace(tasks: Map<number, PipelineTask>): void {
     this.#tasks = tasks;
   }
 

@@ -18,7 +18,7 @@
 import { partitionForKey } from '../bus/partitioner.js';
 import { ageReason, futureReason, keyReason } from '../core/admission.js';
 import { type Decoded, decodeLocation, decodeStatus, type LocationEvent, type StatusEvent } from '../core/decode.js';
-import { PartitionTopology, type Side, type TopologyOptions, type TopologyOutput } from '../core/topology.js';
+import type { PartitionTopology, Side } from '../core/topology.js';
 import type { FetchedRecord } from './fetcher.js';
 
 /** One flat entry per fetched record: queues can hold many thousands, and fewer objects mean cheaper GC. */
@@ -62,12 +62,20 @@ class Queue {
   }
 }
 
-export interface TaskOptions {
+/** What a task feeds the merged events to: the pipeline's topology, or the alert detector's partition. */
+export interface EventProcessor {
+  processLocation(event: LocationEvent, offset: number): void;
+  processStatus(event: StatusEvent, offset: number): void;
+  /** The largest event time processed so far (the age rule measures from it). */
+  readonly streamTime: number;
+}
+
+export interface TaskOptions<P extends EventProcessor> {
   partition: number;
   /** Partitions of the source topics: a record whose key Kafka's partitioner puts elsewhere is counted. */
   partitionCount: number;
-  topology: TopologyOptions;
-  output: TopologyOutput;
+  /** The processing this partition's events go through, with its state. */
+  topology: P;
   /** Largest lead of `event_ts` over the wall clock. */
   maxFutureMs: number;
   /** Largest lag of `event_ts` behind the partition's stream time (`Infinity`: no limit). */
@@ -88,33 +96,33 @@ export interface MergeTiming {
 
 const SIDES: Side[] = ['location', 'status'];
 
-export class PartitionTask {
+export class PartitionTask<P extends EventProcessor = EventProcessor> {
   readonly partition: number;
-  readonly topology: PartitionTopology;
+  readonly topology: P;
   readonly #queues: Record<Side, Queue> = { location: new Queue(), status: new Queue() };
-  readonly #deadLetter: TaskOptions['deadLetter'];
+  readonly #deadLetter: TaskOptions<P>['deadLetter'];
   /** Next offset to fetch per side. */
   readonly position: Record<Side, number> = { location: 0, status: 0 };
   /** High watermark per side from the latest fetch. */
   readonly highWatermark: Record<Side, number> = { location: 0, status: 0 };
   /** Next offset after the last processed record per side (what a checkpoint covers). */
   readonly processed: Record<Side, number> = { location: 0, status: 0 };
-  /** Records below these offsets are a replay (see `PartitionTopology.beginReplay`). */
+  /** Records below these offsets are a replay (see `PartitionTopology.beginReplay`): no dead letters for them. */
   resumeAt: Record<Side, number> = { location: 0, status: 0 };
   /** Offsets the future rule refused, ascending (checkpointed so that a replay refuses the same records). */
   readonly futureRefused: Record<Side, number[]> = { location: [], status: [] };
   /** The refusals of the checkpoint being replayed: below `resumeAt` they replace the clock. */
   replayFutureRefused: Record<Side, ReadonlySet<number>> = { location: new Set(), status: new Set() };
   #blockedSince: number | null = null;
-  readonly #options: TaskOptions;
+  readonly #options: TaskOptions<P>;
   deadLettered = 0;
   /** Records whose key Kafka's default partitioner would have put on another partition. */
   misrouted = 0;
 
-  constructor(options: TaskOptions) {
+  constructor(options: TaskOptions<P>) {
     this.partition = options.partition;
     this.#options = options;
-    this.topology = new PartitionTopology(options.topology, options.output);
+    this.topology = options.topology;
     this.#deadLetter = options.deadLetter;
   }
 
@@ -228,7 +236,7 @@ export class PartitionTask {
     const item = this.#queues[side].peek() as Queued;
     const { offset, event } = item as { offset: number; event: LocationEvent | StatusEvent };
     // Judged here, in processing order, against the stream time every earlier record has set.
-    const tooOld = ageReason(event.eventTs, this.topology.joinStreamTime, this.#options.maxAgeMs);
+    const tooOld = ageReason(event.eventTs, this.topology.streamTime, this.#options.maxAgeMs);
     if (tooOld !== null) {
       item.event = null;
       item.reason = tooOld;
@@ -263,3 +271,6 @@ export class PartitionTask {
 function eventTs(item: Queued): number {
   return (item.event as LocationEvent | StatusEvent).eventTs;
 }
+
+/** A task of the pipeline's processor: its events go through the specification's topology. */
+export type PipelineTask = PartitionTask<PartitionTopology>;
