@@ -1,5 +1,5 @@
 /**
- * The processor's membership of its consumer group: joining with the co-partitioned assignor, the assignment,
+ * A stream application's membership of its consumer group (the processor's, and the alert component's): joining with the co-partitioned assignor, the assignment,
  * committing what the checkpoints cover, and the broker's view of the group (`bus/group-health.ts`) with a
  * fresh join when it stays stuck.
  *
@@ -11,15 +11,15 @@ import { createGroupMonitor, type GroupMonitor, type GroupObservation } from '..
 import type { Side } from '../core/topology.js';
 import type { Logger } from '../observability/logger.js';
 import { copartitionedAssigner } from './assigner.js';
-import { type ProcessorSettings, type ProcessorTopics, SIDES, sourceTopic } from './processor-options.js';
+import { type ProcessorSettings, SIDES, type SourceTopics, sourceTopic } from './processor-options.js';
 
 export interface GroupMembershipOptions {
   brokers: string[];
   clientId: string;
   groupId: string;
   groupInstanceId?: string;
-  topics: ProcessorTopics;
-  settings: ProcessorSettings;
+  topics: SourceTopics;
+  settings: Pick<ProcessorSettings, 'sessionTimeoutMs' | 'heartbeatIntervalMs' | 'stallAfterMs'>;
   monitorIntervalMs?: number;
   admin: Admin;
   log: Logger;
@@ -105,6 +105,20 @@ export class GroupMembership {
     await this.#consumer
       .commit({ offsets })
       .catch((err: unknown) => this.#options.log.debug({ err }, 'source_offset_commit_failed'));
+  }
+
+  /** The group's committed offsets of `partitions` per side (-1 where none was committed). */
+  async committedOffsets(partitions: number[]): Promise<Map<number, Record<Side, number>>> {
+    const { topics } = this.#options;
+    const offsets = await this.#consumer.listCommittedOffsets({
+      topics: SIDES.map((side) => ({ topic: sourceTopic(topics, side), partitions })),
+    });
+    const out = new Map<number, Record<Side, number>>();
+    for (const p of partitions) {
+      const at = (side: Side) => Number(offsets.get(sourceTopic(topics, side))?.[p] ?? -1n);
+      out.set(p, { location: at('location'), status: at('status') });
+    }
+    return out;
   }
 
   /** The broker's view of the group and its lag from the committed offsets. */

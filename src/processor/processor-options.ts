@@ -94,23 +94,31 @@ export interface ProcessorStats {
 
 export const SIDES: readonly Side[] = ['location', 'status'];
 
+/** The two source topics. */
+export type SourceTopics = Pick<ProcessorTopics, 'location' | 'status'>;
+
 /** The source topic of a side. */
-export const sourceTopic = (topics: ProcessorTopics, side: Side) =>
+export const sourceTopic = (topics: SourceTopics, side: Side) =>
   side === 'location' ? topics.location : topics.status;
+
+export const DEFAULT_FETCH_LIMITS: FetchLimits = {
+  maxWaitMs: 100,
+  maxBytes: 16 * 1024 * 1024,
+  // Per-partition fetch size (compressed bytes). Small fetches keep each step's records few enough to die young
+  // (1 MiB fetched ~35,000 records per partition at once and the processor spent a third of its time in GC);
+  // the next fetch is in flight while a step processes, so small fetches cost no waiting. 64 and 192 KiB
+  // measured alike in `npm run bench:processor`; 64 KiB holds less memory.
+  partitionMaxBytes: 64 * 1024,
+};
+
+/** Group timing of a stream application: the rebalance timeout is the session, the stall bound twice it + 5 s. */
+export function membershipTiming(sessionTimeoutMs = 10_000, heartbeatIntervalMs = 1000, stallAfterMs?: number) {
+  return { sessionTimeoutMs, heartbeatIntervalMs, stallAfterMs: stallAfterMs ?? 2 * sessionTimeoutMs + 5000 };
+}
 
 /** The options with every default applied. */
 export function processorSettings(options: StreamProcessorOptions) {
-  const limits: FetchLimits = {
-    maxWaitMs: 100,
-    maxBytes: 16 * 1024 * 1024,
-    // Per-partition fetch size (compressed bytes). Small fetches keep each step's records few enough to die young
-    // (1 MiB fetched ~35,000 records per partition at once and the processor spent a third of its time in GC);
-    // the next fetch is in flight while a step processes, so small fetches cost no waiting. 64 and 192 KiB
-    // measured alike in `npm run bench:processor`; 64 KiB holds less memory.
-    partitionMaxBytes: 64 * 1024,
-    ...options.fetch,
-  };
-  const sessionTimeoutMs = options.sessionTimeoutMs ?? 10_000;
+  const limits: FetchLimits = { ...DEFAULT_FETCH_LIMITS, ...options.fetch };
   return {
     limits,
     /** Restores read whole partitions: larger fetches, fewer round trips. */
@@ -121,9 +129,7 @@ export function processorSettings(options: StreamProcessorOptions) {
     lagWaitMs: options.lagWaitMs ?? 30_000,
     maxFutureMs: options.maxFutureMs ?? 30_000,
     maxEventAgeMs: options.maxEventAgeMs ?? 86_400_000,
-    sessionTimeoutMs,
-    heartbeatIntervalMs: options.heartbeatIntervalMs ?? 1000,
-    stallAfterMs: options.stallAfterMs ?? 2 * sessionTimeoutMs + 5000,
+    ...membershipTiming(options.sessionTimeoutMs, options.heartbeatIntervalMs, options.stallAfterMs),
   };
 }
 

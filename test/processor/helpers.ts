@@ -68,7 +68,7 @@ export interface Event {
 }
 
 export async function produce(
-  topics: ProcessorTopics,
+  topics: Pick<ProcessorTopics, 'location' | 'status'>,
   events: Event[],
   chunk = 500,
   on: string[] = brokers(),
