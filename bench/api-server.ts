@@ -12,7 +12,9 @@ import { createApi } from '../src/api/app.js';
 import { createSseHeartbeat } from '../src/api/sse.js';
 import { createProducer } from '../src/bus/producer.js';
 import { loadConfig } from '../src/config.js';
+import { DEFAULT_ALERT_RULES } from '../src/core/alerts/alert-rules.js';
 import { encodeWindowedKey } from '../src/core/results.js';
+import { createAlertFeed } from '../src/live/alert-feed.js';
 import { createBroadcaster } from '../src/live/broadcaster.js';
 import { createSilentLogger } from '../src/observability/logger.js';
 import { createProcessMetrics } from '../src/observability/metrics.js';
@@ -41,6 +43,7 @@ const topics = {
   latest: `bench_perdevice_${suffix}`,
   location: `bench_loc_${suffix}`,
   status: `bench_status_${suffix}`,
+  alerts: `bench_alerts_${suffix}`,
 };
 const schema = `bench_api_${suffix}`;
 
@@ -121,6 +124,8 @@ const streamLayer = createEmbeddedStreamLayer({
 });
 const broadcaster = createBroadcaster({ historySize: config.SSE_HISTORY_SIZE, maxClients: config.SSE_MAX_CLIENTS });
 streamLayer.onChange((c) => broadcaster.publish(c));
+const alertFeed = createAlertFeed({ kafka, topic: topics.alerts, logger });
+alertFeed.onChange((alert) => broadcaster.publish({ kind: 'alert', deviceId: alert.device_id, row: alert }));
 const heartbeat = createSseHeartbeat({ broadcaster, intervalMs: config.SSE_HEARTBEAT_MS });
 const services: Services = {
   config,
@@ -133,11 +138,14 @@ const services: Services = {
   }),
   streamLayer,
   broadcaster,
+  alerts: alertFeed,
+  alertRules: DEFAULT_ALERT_RULES,
   warehouse: createWarehouseReader({ sql }),
-  metrics: [createProcessMetrics(), streamLayer, broadcaster],
+  metrics: [createProcessMetrics(), streamLayer, broadcaster, alertFeed],
   readiness: [{ name: 'engine', check: () => streamLayer.check() }],
 };
 await streamLayer.start();
+await alertFeed.start();
 await heartbeat.start();
 for (let i = 0; i < 600; i++) {
   const ok = await streamLayer.check().then(
@@ -175,6 +183,7 @@ process.on('message', async (message: { type: string; count?: number; intervalMs
     server.close();
     await heartbeat.stop();
     await streamLayer.stop();
+    await alertFeed.stop();
     await services.simulator.close();
     await producer.close();
     await admin.deleteTopics({ topics: Object.values(topics) }).catch(() => undefined);

@@ -4,6 +4,7 @@
  * (that is `main.ts`), so tests build the same application with their own configuration.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { alertRulesFromConfig, createAlertComponentFromConfig } from './alerts/alert-component-from-config.js';
 import { createSseHeartbeat } from './api/sse.js';
 import { createAdmin, ensureTopics, type KafkaConnection, pingKafka } from './bus/kafka-admin.js';
 import type { Config } from './config.js';
@@ -11,6 +12,7 @@ import { Backoff } from './core/backoff.js';
 import { SOURCE_TOPICS, TOPICS } from './core/topics.js';
 import { isAppError, UnavailableError } from './errors.js';
 import type { Component } from './lifecycle.js';
+import { createAlertFeed } from './live/alert-feed.js';
 import { createBroadcaster } from './live/broadcaster.js';
 import { openFileLimit, sseClientCap } from './live/file-limits.js';
 import type { Logger } from './observability/logger.js';
@@ -66,6 +68,12 @@ export function createApplication(config: Config, logger: Logger): Application {
     maxPerAddress: config.SSE_MAX_CLIENTS_PER_ADDRESS,
   });
   streamLayer.onChange((change) => broadcaster.publish(change));
+  const alertFeed = createAlertFeed({
+    kafka,
+    topic: TOPICS.DEVICE_ALERTS,
+    logger: logger.child({ component: 'alert-feed' }),
+  });
+  alertFeed.onChange((alert) => broadcaster.publish({ kind: 'alert', deviceId: alert.device_id, row: alert }));
   const simulator = createSimulatorFromConfig(config, kafka, logger);
   const services: Services = {
     config,
@@ -76,12 +84,15 @@ export function createApplication(config: Config, logger: Logger): Application {
     simulator,
     streamLayer,
     broadcaster,
+    alerts: alertFeed,
+    alertRules: alertRulesFromConfig(config),
     warehouse: createWarehouseReader({ sql: readerSql, queryTimeoutMs: config.DATABASE_QUERY_TIMEOUT_MS }),
-    metrics: [createProcessMetrics(), streamLayer, broadcaster, simulator],
+    metrics: [createProcessMetrics(), streamLayer, broadcaster, simulator, alertFeed],
     readiness: [
       { name: 'kafka', check: () => pingKafka(admin) },
       { name: 'postgresql', check: () => pingDatabase(sql) },
       { name: 'engine', check: () => streamLayer.check() },
+      { name: 'alert-feed', check: () => alertFeed.check() },
     ],
   };
   const components: Component[] = [];
@@ -99,8 +110,15 @@ export function createApplication(config: Config, logger: Logger): Application {
     services.readiness.push(processor.readiness);
     components.push(processor);
   }
+  // Alerts read the source topics, so they run beside either engine (docs/alerts.md).
+  if (config.ALERTS_ENABLED) {
+    const alerts = createAlertComponentFromConfig(config, kafka, logger);
+    services.metrics.push(alerts);
+    services.readiness.push(alerts.readiness);
+    components.push(alerts);
+  }
   // The stream layer reads the engine's outputs; the API serves it. Heartbeats keep idle SSE connections open.
-  components.push(streamLayer, createSseHeartbeat({ broadcaster, intervalMs: config.SSE_HEARTBEAT_MS }));
+  components.push(streamLayer, alertFeed, createSseHeartbeat({ broadcaster, intervalMs: config.SSE_HEARTBEAT_MS }));
   // Keep this after the processor and sink so a running simulation is flushed before they stop.
   components.push({ name: 'simulator', start: async () => {}, stop: () => services.simulator.close() });
   const started: Component[] = [];

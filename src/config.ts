@@ -161,6 +161,41 @@ export const EnvSchema = z.object({
     .default('telemetry_processor_checkpoints')
     .describe('Compacted topic holding the restart checkpoints per group and partition'),
 
+  // Alerts (docs/alerts.md)
+  ALERTS_ENABLED: bool.default(true).describe('Run the alert component (on both engines: it reads the source topics)'),
+  ALERT_GROUP_ID: z.string().min(1).default('telemetry-alerts').describe('Consumer group of the alert component'),
+  ALERT_STATE_TOPIC: z
+    .string()
+    .min(1)
+    .default('telemetry_alert_state')
+    .describe("Compacted topic holding the alert detector's state per device (what a restart restores)"),
+  ALERT_SOUND_MIN: z.coerce.number().default(30).describe('Normal range of sound: lower bound (inclusive)'),
+  ALERT_SOUND_MAX: z.coerce.number().default(50).describe('Normal range of sound: upper bound (inclusive)'),
+  ALERT_TEMPERATURE_MIN: z.coerce.number().default(20).describe('Normal range of temperature: lower bound'),
+  ALERT_TEMPERATURE_MAX: z.coerce.number().default(30).describe('Normal range of temperature: upper bound'),
+  ALERT_ALTITUDE_MIN: z.coerce.number().default(1000).describe('Normal range of altitude: lower bound'),
+  ALERT_ALTITUDE_MAX: z.coerce.number().default(2000).describe('Normal range of altitude: upper bound'),
+  ALERT_CLEAR_AFTER_MS: int(0, 86_400_000)
+    .default(5000)
+    .describe('A sensor episode clears at the first in-range reading at least this long after its last anomalous one'),
+  ALERT_INACTIVE_AFTER_MS: int(1, 86_400_000)
+    .default(10_000)
+    .describe('A device opens an inactive alert when no location fix followed its last one for this long'),
+  ALERT_CRITICAL_DEVIATION: z.coerce
+    .number()
+    .gt(0)
+    .max(100)
+    .default(0.1)
+    .describe('An alert is critical when its worst value lies more than this fraction of the range width outside'),
+  ALERT_GEOFENCE_MIN_LATITUDE: z.coerce.number().min(-90).max(90).default(8).describe('Geofence of outside_geofence'),
+  ALERT_GEOFENCE_MAX_LATITUDE: z.coerce.number().min(-90).max(90).default(10).describe('Geofence: north edge'),
+  ALERT_GEOFENCE_MIN_LONGITUDE: z.coerce.number().min(-180).max(180).default(106).describe('Geofence: west edge'),
+  ALERT_GEOFENCE_MAX_LONGITUDE: z.coerce.number().min(-180).max(180).default(108).describe('Geofence: east edge'),
+  ALERT_FLUSH_INTERVAL_MS: int(10, 60_000).default(200).describe('How long alert changes wait before they are written'),
+  ALERT_TIMER_LATENESS_MS: int(0, 600_000)
+    .default(1000)
+    .describe('Caught up, the inactivity timer runs this far behind the wall clock (room for producers batching)'),
+
   // Simulators (POST /simulate defaults and limits; docs/simulators.md)
   SIMULATOR_DEVICE_COUNT: int(1, 100_000).default(3).describe('Devices of a run that names none (dev-1..dev-N)'),
   SIMULATOR_LOCATION_INTERVAL_MS: int(1, 3_600_000).default(2000).describe('Default per-device location period'),
@@ -224,6 +259,16 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
 /** Rules between variables, each reported on the variable to change. */
 function crossFieldProblems(config: Config): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
+  for (const metric of ['SOUND', 'TEMPERATURE', 'ALTITUDE'] as const) {
+    if (!(config[`ALERT_${metric}_MAX`] > config[`ALERT_${metric}_MIN`])) {
+      problems.push({ variable: `ALERT_${metric}_MAX`, message: `must exceed ALERT_${metric}_MIN` });
+    }
+  }
+  for (const axis of ['LATITUDE', 'LONGITUDE'] as const) {
+    if (!(config[`ALERT_GEOFENCE_MAX_${axis}`] > config[`ALERT_GEOFENCE_MIN_${axis}`])) {
+      problems.push({ variable: `ALERT_GEOFENCE_MAX_${axis}`, message: `must exceed ALERT_GEOFENCE_MIN_${axis}` });
+    }
+  }
   for (const variable of ['DATABASE_CONNECT_TIMEOUT_MS', 'DATABASE_QUERY_TIMEOUT_MS'] as const) {
     if (config[variable] >= config.REQUEST_TIMEOUT_MS) {
       problems.push({

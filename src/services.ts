@@ -5,7 +5,9 @@
 import type { Admin } from '@platformatic/kafka';
 import type { KafkaConnection } from './bus/kafka-admin.js';
 import type { Config } from './config.js';
+import type { AlertRules } from './core/alerts/alert-rules.js';
 import type { ReadinessCheck } from './lifecycle.js';
+import type { AlertFeed } from './live/alert-feed.js';
 import type { Broadcaster } from './live/broadcaster.js';
 import type { Logger } from './observability/logger.js';
 import type { MetricsSource } from './observability/metrics.js';
@@ -27,7 +29,11 @@ export interface Services {
   streamLayer: StreamLayer;
   /** Fans stream-layer changes out to SSE clients: one upstream feed per instance. */
   broadcaster: Broadcaster;
-  /** Reads the warehouse tables for `/stream/postgresql/*`. */
+  /** The active alerts and their changes, from `device_alerts` (`/alerts/active`, `/alerts/events`). */
+  alerts: AlertFeed;
+  /** The rules the alert component judges by (`/alerts/rules`). */
+  alertRules: AlertRules;
+  /** Reads the warehouse tables for `/stream/postgresql/*` and `/alerts`. */
   warehouse: WarehouseReader;
   /** Rendered by `/metrics`; each component adds its `MetricsSource` here. */
   metrics: MetricsSource[];

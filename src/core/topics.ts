@@ -13,6 +13,8 @@ export const TOPICS = {
   DEVICE_WINAGG_STATUS_PER2S: 'DEVICE_WINAGG_STATUS_PER2S',
   /** TABLE device_winagg_status_perdevice: latest values per device. */
   DEVICE_WINAGG_STATUS_PERDEVICE: 'DEVICE_WINAGG_STATUS_PERDEVICE',
+  /** Every alert change (JSON, keyed by device id), written by the alert component on both engines. */
+  DEVICE_ALERTS: 'device_alerts',
   /** Records the embedded processor could not decode, with the reason in headers. */
   DEAD_LETTERS: 'telemetry_dead_letters',
 } as const;

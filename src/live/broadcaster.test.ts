@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { AlertRecord } from '../core/alerts/alert-record.js';
 import type { DeviceLatest, WindowAggregate } from '../core/results.js';
 import { createBroadcaster, type Frame } from './broadcaster.js';
 
@@ -122,5 +123,47 @@ describe('broadcaster', () => {
     );
     expect(bounded).toEqual([10_000, 12_000, 14_000]);
     expect(b.metrics().find((m) => m.name === 'sse_events_dropped_total')?.value).toBe(3);
+  });
+
+  it('keeps active alerts as the snapshot, filters by device and type, and ignores revisions already seen', () => {
+    const b = createBroadcaster();
+    const alert = (
+      device: string,
+      type: AlertRecord['type'],
+      revision: number,
+      status: AlertRecord['status'] = 'active',
+    ) =>
+      ({
+        alert_id: `${device}/${type}/-/1`,
+        device_id: device,
+        type,
+        metric: null,
+        status,
+        severity: 'warning',
+        opened_at: 1,
+        cleared_at: status === 'cleared' ? 5 : null,
+        updated_at: revision,
+        readings: revision,
+        worst_value: null,
+        normal_min: null,
+        normal_max: null,
+        latitude: null,
+        longitude: null,
+        revision,
+      }) satisfies AlertRecord;
+    b.publish({ kind: 'alert', deviceId: 'dev-1', row: alert('dev-1', 'inactive', 1) });
+    b.publish({ kind: 'alert', deviceId: 'dev-2', row: alert('dev-2', 'outside_geofence', 1) });
+    b.publish({ kind: 'alert', deviceId: 'dev-3', row: alert('dev-3', 'inactive', 1) });
+    b.publish({ kind: 'alert', deviceId: 'dev-3', row: alert('dev-3', 'inactive', 2, 'cleared') });
+    const sub = b.subscribe({ channel: 'alert', types: new Set(['inactive']), onReadable: () => undefined });
+    const [first] = sub?.take() ?? [];
+    expect(first).toMatchObject({ type: 'snapshot', rows: [{ alert_id: 'dev-1/inactive/-/1' }] });
+    b.publish({ kind: 'alert', deviceId: 'dev-1', row: alert('dev-1', 'inactive', 1) }); // a replay: not a change
+    b.publish({ kind: 'alert', deviceId: 'dev-2', row: alert('dev-2', 'outside_geofence', 2) }); // another type
+    b.publish({ kind: 'alert', deviceId: 'dev-1', row: alert('dev-1', 'inactive', 2, 'cleared') });
+    const events = (sub?.take() ?? []).flatMap((f) => (f.type === 'event' ? [f.event.data as AlertRecord] : []));
+    expect(events.map((a) => [a.alert_id, a.revision, a.status])).toEqual([['dev-1/inactive/-/1', 2, 'cleared']]);
+    const later = b.subscribe({ channel: 'alert', onReadable: () => undefined });
+    expect(later?.take()[0]).toMatchObject({ rows: [{ alert_id: 'dev-2/outside_geofence/-/1', revision: 2 }] });
   });
 });

@@ -17,22 +17,28 @@
  * `heartbeat()` on its own schedule.
  */
 import { randomBytes } from 'node:crypto';
+import type { AlertRecord } from '../core/alerts/alert-record.js';
 import type { DeviceLatest, WindowAggregate } from '../core/results.js';
 import type { MetricSample } from '../observability/metrics.js';
 import type { StreamChange } from '../stream-layer/stream-layer.js';
 
-export type LiveChannel = 'latest' | 'window';
+export type LiveChannel = 'latest' | 'window' | 'alert';
+
+/** What the broadcaster fans out: the stream layer's changes, and alert changes (`alert-feed.ts`). */
+export type LiveChange = StreamChange | { kind: 'alert'; deviceId: string; row: AlertRecord };
+
+type LiveRow = DeviceLatest | WindowAggregate | AlertRecord;
 
 export interface LiveEvent {
   seq: number;
   id: string;
   channel: LiveChannel;
   deviceId: string;
-  data: DeviceLatest | WindowAggregate;
+  data: LiveRow;
 }
 
 export type Frame =
-  | { type: 'snapshot'; id: string; channel: LiveChannel; rows: (DeviceLatest | WindowAggregate)[] }
+  | { type: 'snapshot'; id: string; channel: LiveChannel; rows: LiveRow[] }
   | { type: 'event'; event: LiveEvent }
   | { type: 'heartbeat' };
 
@@ -40,6 +46,8 @@ export interface SubscribeOptions {
   channel: LiveChannel;
   /** Only these devices; all when absent or empty. */
   devices?: ReadonlySet<string>;
+  /** Alert channel: only these alert types; all when absent or empty. */
+  types?: ReadonlySet<string>;
   /** The `Last-Event-ID` header, when the client reconnects. */
   lastEventId?: string | null;
   /** Called when frames become available after `take()` returned none. Must not throw. */
@@ -71,7 +79,7 @@ export interface BroadcasterOptions {
 }
 
 export interface Broadcaster {
-  publish(change: StreamChange): void;
+  publish(change: LiveChange): void;
   /** `undefined` when a cap is reached (`admission` tells which). */
   subscribe(options: SubscribeOptions): Subscriber | undefined;
   admission(address?: string): Admission;
@@ -81,10 +89,14 @@ export interface Broadcaster {
 }
 
 const WINDOWS_REMEMBERED = 64;
+const ALERTS_REMEMBERED = 100_000;
+
+const alertType = (row: LiveRow): string | undefined => ('alert_id' in row ? row.type : undefined);
 
 interface Client {
   channel: LiveChannel;
   devices: ReadonlySet<string> | undefined;
+  types: ReadonlySet<string> | undefined;
   queue: Frame[];
   pending: Map<string, LiveEvent>;
   heartbeat: boolean;
@@ -103,6 +115,9 @@ export function createBroadcaster(options: BroadcasterOptions = {}): Broadcaster
   const newestWindow = new Map<string, WindowAggregate>();
   const latestJson = new Map<string, string>();
   const windowJson = new Map<string, Map<number, string>>();
+  /** Active alerts (the alert snapshot), and the newest revision seen per alert (repeated changes are ignored). */
+  const activeAlerts = new Map<string, AlertRecord>();
+  const alertRevisions = new Map<string, number>();
   const history: (LiveEvent | undefined)[] = new Array(historySize);
   let historyCount = 0;
   let seq = 0;
@@ -128,14 +143,27 @@ export function createBroadcaster(options: BroadcasterOptions = {}): Broadcaster
   }
 
   const idOf = (n: number) => `${epoch}-${n}`;
-  const wants = (client: Client, channel: LiveChannel, deviceId: string) =>
-    client.channel === channel && (!client.devices || client.devices.has(deviceId));
+  const wants = (client: Client, channel: LiveChannel, deviceId: string, type?: string) =>
+    client.channel === channel &&
+    (!client.devices || client.devices.has(deviceId)) &&
+    (!client.types || type === undefined || client.types.has(type));
 
   function isEmpty(client: Client) {
     return client.queue.length === 0 && client.pending.size === 0 && !client.heartbeat;
   }
 
-  function snapshot(channel: LiveChannel, devices: ReadonlySet<string> | undefined): Frame {
+  function snapshot(
+    channel: LiveChannel,
+    devices: ReadonlySet<string> | undefined,
+    types?: ReadonlySet<string>,
+  ): Frame {
+    if (channel === 'alert') {
+      const rows = [...activeAlerts.values()]
+        .filter((a) => (!devices || devices.has(a.device_id)) && (!types || types.has(a.type)))
+        .sort((a, b) => (a.alert_id < b.alert_id ? -1 : a.alert_id > b.alert_id ? 1 : 0));
+      counters.snapshots++;
+      return { type: 'snapshot', id: idOf(seq), channel, rows };
+    }
     const source = channel === 'latest' ? latest : newestWindow;
     const rows = [...source.entries()]
       .filter(([deviceId]) => !devices || devices.has(deviceId))
@@ -155,13 +183,56 @@ export function createBroadcaster(options: BroadcasterOptions = {}): Broadcaster
     const frames: Frame[] = [];
     for (let n = after + 1; n <= seq; n++) {
       const event = history[n % historySize];
-      if (event && wants(client, event.channel, event.deviceId)) frames.push({ type: 'event', event });
+      if (event && wants(client, event.channel, event.deviceId, alertType(event.data))) {
+        frames.push({ type: 'event', event });
+      }
     }
     return frames;
   }
 
+  /** Records the change in the history and queues it for every client that watches it. */
+  function fanOut(channel: LiveChannel, deviceId: string, data: LiveRow, pendingKey: string, type?: string): void {
+    seq++;
+    counters.published++;
+    const event: LiveEvent = { seq, id: idOf(seq), channel, deviceId, data };
+    history[seq % historySize] = event;
+    if (historyCount < historySize) historyCount++;
+    for (const client of clients) {
+      if (!wants(client, channel, deviceId, type)) continue;
+      const wasEmpty = isEmpty(client);
+      if (client.pending.has(pendingKey)) counters.coalesced++;
+      // Delete first so the map's insertion order stays the order of the newest events.
+      client.pending.delete(pendingKey);
+      client.pending.set(pendingKey, event);
+      if (client.pending.size > maxPending) {
+        client.pending.delete(client.pending.keys().next().value as string);
+        counters.dropped++;
+      }
+      if (wasEmpty) client.onReadable();
+    }
+  }
+
+  /** An alert change: the newest revision wins; the snapshot holds the active ones. */
+  function publishAlert(alert: AlertRecord): void {
+    const seen = alertRevisions.get(alert.alert_id) ?? 0;
+    if (alert.revision <= seen) {
+      counters.unchanged++;
+      return;
+    }
+    alertRevisions.set(alert.alert_id, alert.revision);
+    // Bounded: cleared alerts are forgotten once many newer ones were seen (a stale replay of one is then sent again).
+    if (alertRevisions.size > ALERTS_REMEMBERED) alertRevisions.delete(alertRevisions.keys().next().value as string);
+    if (alert.status === 'active') activeAlerts.set(alert.alert_id, alert);
+    else activeAlerts.delete(alert.alert_id);
+    fanOut('alert', alert.device_id, alert, alert.alert_id, alert.type);
+  }
+
   return {
     publish(change) {
+      if (change.kind === 'alert') {
+        publishAlert(change.row);
+        return;
+      }
       if (change.row === null) {
         // A deleted device leaves the snapshot; live clients keep its last state (SSE has no removal event).
         latest.delete(change.deviceId);
@@ -194,29 +265,12 @@ export function createBroadcaster(options: BroadcasterOptions = {}): Broadcaster
         const current = newestWindow.get(change.deviceId);
         if (!current || current.window_start <= change.row.window_start) newestWindow.set(change.deviceId, change.row);
       }
-      seq++;
-      counters.published++;
-      const event: LiveEvent = { seq, id: idOf(seq), channel, deviceId: change.deviceId, data: change.row };
-      history[seq % historySize] = event;
-      if (historyCount < historySize) historyCount++;
       // Latest state supersedes per device; a window revision supersedes only the same window.
       const pendingKey = change.kind === 'latest' ? change.deviceId : `${change.deviceId}/${change.row.window_start}`;
-      for (const client of clients) {
-        if (!wants(client, channel, change.deviceId)) continue;
-        const wasEmpty = isEmpty(client);
-        if (client.pending.has(pendingKey)) counters.coalesced++;
-        // Delete first so the map's insertion order stays the order of the newest events.
-        client.pending.delete(pendingKey);
-        client.pending.set(pendingKey, event);
-        if (client.pending.size > maxPending) {
-          client.pending.delete(client.pending.keys().next().value as string);
-          counters.dropped++;
-        }
-        if (wasEmpty) client.onReadable();
-      }
+      fanOut(channel, change.deviceId, change.row, pendingKey);
     },
     admission,
-    subscribe({ channel, devices, lastEventId, onReadable, address }) {
+    subscribe({ channel, devices, types, lastEventId, onReadable, address }) {
       const admitted = admission(address);
       if (admitted !== 'ok') {
         if (admitted === 'max_clients') counters.rejected++;
@@ -228,6 +282,7 @@ export function createBroadcaster(options: BroadcasterOptions = {}): Broadcaster
       const client: Client = {
         channel,
         devices: devices && devices.size > 0 ? devices : undefined,
+        types: types && types.size > 0 ? types : undefined,
         queue: [],
         pending: new Map(),
         heartbeat: false,
@@ -238,7 +293,7 @@ export function createBroadcaster(options: BroadcasterOptions = {}): Broadcaster
         counters.resumes++;
         client.queue.push(...replayed);
       } else {
-        client.queue.push(snapshot(channel, client.devices));
+        client.queue.push(snapshot(channel, client.devices, client.types));
       }
       clients.add(client);
       return {

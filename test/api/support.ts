@@ -12,12 +12,14 @@ import { createSseHeartbeat } from '../../src/api/sse.js';
 import { pingKafka } from '../../src/bus/kafka-admin.js';
 import { createProducer } from '../../src/bus/producer.js';
 import { type Config, loadConfig } from '../../src/config.js';
+import { DEFAULT_ALERT_RULES } from '../../src/core/alerts/alert-rules.js';
 import {
   type DeviceLatestRecord,
   encodeWindowedKey,
   type WindowAggregate,
   type WindowAggregateRecord,
 } from '../../src/core/results.js';
+import { createAlertFeed } from '../../src/live/alert-feed.js';
 import { createBroadcaster } from '../../src/live/broadcaster.js';
 import { createSilentLogger } from '../../src/observability/logger.js';
 import { createProcessMetrics } from '../../src/observability/metrics.js';
@@ -84,6 +86,7 @@ export async function startApiStack(env: Record<string, string> = {}): Promise<A
     latest: 'DEVICE_WINAGG_STATUS_PERDEVICE',
     location: 'device_location',
     status: 'device_status',
+    alerts: 'device_alerts',
   });
   const { sql, schema } = await createTestDatabase();
   await migrate(sql, { schema });
@@ -105,6 +108,8 @@ export async function startApiStack(env: Record<string, string> = {}): Promise<A
   });
   const broadcaster = createBroadcaster({ historySize: config.SSE_HISTORY_SIZE, maxClients: config.SSE_MAX_CLIENTS });
   streamLayer.onChange((change) => broadcaster.publish(change));
+  const alertFeed = createAlertFeed({ kafka, topic: topics.alerts, logger });
+  alertFeed.onChange((alert) => broadcaster.publish({ kind: 'alert', deviceId: alert.device_id, row: alert }));
   const heartbeat = createSseHeartbeat({ broadcaster, intervalMs: config.SSE_HEARTBEAT_MS });
   const services: Services = {
     config,
@@ -117,8 +122,10 @@ export async function startApiStack(env: Record<string, string> = {}): Promise<A
     }),
     streamLayer,
     broadcaster,
+    alerts: alertFeed,
+    alertRules: DEFAULT_ALERT_RULES,
     warehouse: createWarehouseReader({ sql }),
-    metrics: [createProcessMetrics(), streamLayer, broadcaster],
+    metrics: [createProcessMetrics(), streamLayer, broadcaster, alertFeed],
     readiness: [
       { name: 'kafka', check: () => pingKafka(admin) },
       { name: 'postgresql', check: () => pingDatabase(sql) },
@@ -126,6 +133,7 @@ export async function startApiStack(env: Record<string, string> = {}): Promise<A
     ],
   };
   await streamLayer.start();
+  await alertFeed.start();
   await heartbeat.start();
   const api = createApi(services);
   const server = serve({ fetch: api.fetch, hostname: '127.0.0.1', port: 0 });
@@ -138,6 +146,7 @@ export async function startApiStack(env: Record<string, string> = {}): Promise<A
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await heartbeat.stop();
     await streamLayer.stop();
+    await alertFeed.stop();
     await services.simulator.close();
     await producer.close();
     await admin.close();
