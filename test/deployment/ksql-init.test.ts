@@ -7,7 +7,8 @@
  * so a misnamed statement file would silently not be applied, which these tests turn into a failure.
  *
  * The script is run for real with bash against a stand-in `ksql-migrations` on PATH that behaves as the tool's
- * source says: `info` fails while the tool's metadata stream and table are missing, `initialize-metadata` fails
+ * source says: `info` fails while the tool's metadata stream and table are missing (and, as the tool's own
+ * integration test allows for, while the new table does not answer pull queries yet), `initialize-metadata` fails
  * when they exist, `apply` exits with the status the test chooses.
  */
 import { spawnSync } from 'node:child_process';
@@ -96,10 +97,13 @@ echo "$*" >> "$STUB_STATE/calls"
 [ "$1" = --config-file ] || { echo "stub: no --config-file" >&2; exit 64; }
 shift 2
 case "$1" in
-  info) [ -f "$STUB_STATE/metadata" ] ;;
+  info)
+    [ -f "$STUB_STATE/metadata" ] || exit 1
+    left=$(cat "$STUB_STATE/not-ready" 2>/dev/null || echo 0)
+    if [ "$left" -gt 0 ]; then echo $((left - 1)) > "$STUB_STATE/not-ready"; exit 1; fi ;;
   initialize-metadata)
     if [ -f "$STUB_STATE/metadata" ]; then echo "Failed to create stream MIGRATION_EVENTS: already exists" >&2; exit 1; fi
-    [ "\${STUB_INIT_CREATES:-1}" = 1 ] && touch "$STUB_STATE/metadata"
+    [ "\${STUB_INIT_CREATES:-1}" = 1 ] && touch "$STUB_STATE/metadata" && echo "\${STUB_NOT_READY:-0}" > "$STUB_STATE/not-ready"
     exit "\${STUB_INIT_EXIT:-0}" ;;
   apply) [ "$2" = --all ] || exit 64; exit "\${STUB_APPLY_EXIT:-0}" ;;
   *) exit 64 ;;
@@ -111,7 +115,7 @@ esac
   function run(state: string, env: Record<string, string> = {}) {
     const result = spawnSync('bash', [script], {
       encoding: 'utf8',
-      env: { PATH: `${bin}:${process.env['PATH']}`, STUB_STATE: state, ...env },
+      env: { PATH: `${bin}:${process.env['PATH']}`, STUB_STATE: state, KSQL_INIT_POLL_S: '0', ...env },
     });
     const calls = readFileSync(join(state, 'calls'), 'utf8').trim().split('\n');
     return { ...result, calls };
@@ -123,7 +127,13 @@ esac
     const state = fresh();
     const first = run(state);
     expect(first.status, first.stderr).toBe(0);
-    expect(first.calls).toEqual([`${cfg} info`, `${cfg} initialize-metadata`, `${cfg} apply --all`, `${cfg} info`]);
+    expect(first.calls).toEqual([
+      `${cfg} info`,
+      `${cfg} initialize-metadata`,
+      `${cfg} info`, // the new metadata table answers
+      `${cfg} apply --all`,
+      `${cfg} info`,
+    ]);
     writeFileSync(join(state, 'calls'), '');
     const second = run(state);
     expect(second.status, second.stderr).toBe(0);
@@ -135,16 +145,34 @@ esac
     expect(result.calls.every((c) => c.startsWith('--config-file /elsewhere.properties '))).toBe(true);
   });
 
+  it('waits until the new metadata table answers before it applies', () => {
+    const result = run(fresh(), { STUB_NOT_READY: '2' });
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.calls.slice(1, 6)).toEqual([
+      `${cfg} initialize-metadata`,
+      `${cfg} info`, // not queryable yet
+      `${cfg} info`, // not queryable yet
+      `${cfg} info`,
+      `${cfg} apply --all`,
+    ]);
+  });
+
   it('goes on when initialize-metadata failed but the metadata exists after all', () => {
     const result = run(fresh(), { STUB_INIT_EXIT: '1' });
     expect(result.status, result.stderr).toBe(0);
     expect(result.calls).toContain(`${cfg} apply --all`);
   });
 
-  it('fails naming initialize-metadata when it failed and the metadata is missing', () => {
-    const result = run(fresh(), { STUB_INIT_EXIT: '1', STUB_INIT_CREATES: '0' });
+  it('fails after its bounded wait when initialize-metadata failed and the metadata is missing', () => {
+    const result = run(fresh(), {
+      STUB_INIT_EXIT: '1',
+      STUB_INIT_CREATES: '0',
+      KSQL_INIT_WAIT_S: '1',
+      KSQL_INIT_POLL_S: '1',
+    });
     expect(result.status).toBe(1);
-    expect(result.stderr).toMatch(/ksql-init: initialize-metadata failed/);
+    expect(result.stdout).toMatch(/ksql-init: initialize-metadata failed; waiting in case the metadata exists/);
+    expect(result.stderr).toMatch(/ksql-init: the migrations metadata is not queryable after 1 s/);
     expect(result.calls).not.toContain(`${cfg} apply --all`);
   });
 
