@@ -1,8 +1,9 @@
 # syntax=docker/dockerfile:1
-# The app image: the HTTP API (and, with ENGINE=embedded, the TypeScript processor and sink) plus the compose
-# init step (dist/init/scripts/compose-init.js). Multi-stage: the build stage has the dev dependencies and the
-# TypeScript compiler; the runtime stage has only production dependencies and compiled JavaScript, and runs as
-# the unprivileged `node` user (uid 1000) of the official Node image.
+# The app image: the HTTP API (and, with ENGINE=embedded, the TypeScript processor and sink) plus two one-shot
+# steps of the compose deployment, `init` (dist/init/scripts/compose-init.js: topics, migrations) and
+# `connect-init` (dist/init/scripts/register-connectors.js). Multi-stage: the build stage has the dev dependencies
+# and the TypeScript compiler; the runtime stage has only production dependencies and compiled JavaScript, and
+# runs as the unprivileged `node` user (uid 1000) of the official Node image.
 ARG NODE_IMAGE=node:20.20.2-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
@@ -13,7 +14,7 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY docker/tsconfig.init.json ./docker/
 COPY src ./src
 COPY scripts ./scripts
-# dist/ = the app (npm run build); dist/init/ = the init step and the src modules it imports.
+# dist/ = the app (npm run build); dist/init/ = the two compose steps and the src modules they import.
 RUN npm run build && npx tsc -p docker/tsconfig.init.json
 
 FROM ${NODE_IMAGE} AS prod-deps
@@ -30,9 +31,9 @@ WORKDIR /app
 COPY package.json ./
 COPY --from=prod-deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
-# Read at run time: migrations by the app (DATABASE_MIGRATE) and the init; ksql/ and connect/ by the init.
+# Read at run time: migrations/ by the app (DATABASE_MIGRATE) and `init`, connect/ by `connect-init`. ksql/ is not
+# in the image: the ksql-init service (the ksqlDB server image) mounts it.
 COPY migrations ./migrations
-COPY ksql ./ksql
 COPY connect ./connect
 USER node
 EXPOSE 8080

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every case of ksql/tests/ (one folder per case: input.json, output.json) through ksqlDB's own
-# ksql-test-runner inside the ksqldb-server container, against the statements of ksql/*.sql in file-name order.
+# ksql-test-runner inside the ksqldb-server container, against the statements of ksql/V*__*.sql in version order
+# (the order in which the ksql-init service applies them with ksql-migrations).
 # The same cases run against the embedded TypeScript processor in `npm test`; both passing means the two engines
 # agree on them. Needs the compose stack up (`docker compose up -d ksqldb-server`); docker-compose.yml mounts
 # ./ksql read-only at /opt/telemetry/ksql in that container.
@@ -23,10 +24,11 @@ if ! command -v ksql-test-runner >/dev/null; then
   echo "ksql-test-runner is not on the PATH of this image" >&2
   exit 2
 fi
-# One statements file, the files joined in the order the init step applies them.
+# One statements file: the migration files joined in the order ksql-migrations applies them (the glob expands in
+# name order, and the six-digit versions make name order version order).
 statements="$out/statements.sql"
 : > "$statements"
-for file in "$dir"/*.sql; do
+for file in "$dir"/V*__*.sql; do
   cat "$file" >> "$statements"
   printf '\n' >> "$statements"
 done

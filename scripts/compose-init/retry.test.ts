@@ -15,35 +15,44 @@ function fakeTime() {
   };
 }
 
+const failTimes = (n: number) => {
+  let calls = 0;
+  return async () => {
+    calls += 1;
+    if (calls <= n) throw new Error('not yet');
+    return 'ok';
+  };
+};
+
 describe('retry', () => {
-  it('retries with doubling, capped delays until the call succeeds', async () => {
+  it('waits the capped, doubling delays of the shared backoff until the call succeeds', async () => {
     const time = fakeTime();
-    let calls = 0;
-    const result = await retry(
-      'thing',
-      async () => {
-        calls += 1;
-        if (calls < 5) throw new Error('not yet');
-        return 'ok';
-      },
-      { timeoutMs: 60_000, initialDelayMs: 100, maxDelayMs: 300, ...time },
-    );
+    const backoff = { initialMs: 100, maxMs: 300, jitter: 'none' as const };
+    const result = await retry('thing', failTimes(4), { timeoutMs: 60_000, backoff, ...time });
     expect(result).toBe('ok');
     expect(time.sleeps).toEqual([100, 200, 300, 300]);
+  });
+
+  it('draws each delay from the upper half of its ceiling with the default equal jitter', async () => {
+    const time = fakeTime();
+    const backoff = { initialMs: 100, maxMs: 400, random: () => 0 };
+    await retry('thing', failTimes(3), { timeoutMs: 60_000, backoff, ...time });
+    expect(time.sleeps).toEqual([50, 100, 200]);
   });
 
   it('gives up at the deadline with the label and the last error', async () => {
     const time = fakeTime();
     const failing = retry(
-      'ksqlDB',
+      'Kafka',
       async () => {
         throw new Error('connection refused');
       },
-      { timeoutMs: 1000, initialDelayMs: 400, ...time },
+      { timeoutMs: 1000, backoff: { initialMs: 400, maxMs: 5000, jitter: 'none' }, ...time },
     );
     await expect(failing).rejects.toThrow(RetryTimeoutError);
-    await expect(failing).rejects.toThrow(/ksqlDB: gave up after \d+ attempts in 1000 ms: connection refused/);
-    expect(time.sleeps.reduce((a, b) => a + b, 0)).toBe(1000);
+    await expect(failing).rejects.toThrow(/Kafka: gave up after 3 attempts in 1000 ms: connection refused/);
+    // 400, then 600 (what is left of the deadline, not the 800 of the backoff).
+    expect(time.sleeps).toEqual([400, 600]);
   });
 
   it('rethrows a non-retryable error at once', async () => {

@@ -1,13 +1,16 @@
 /**
- * Waiting for a dependency of the init step: retry with capped exponential backoff until a deadline.
- * The clock and the sleep are injectable so the unit tests run without real time.
+ * Retrying one step of the compose init (`scripts/compose-init.ts`, `scripts/register-connectors.ts`) until a
+ * deadline. The delays come from the app's one backoff (`src/core/backoff.ts`); this adds only the deadline, the
+ * retryable test and the log hook. The clock and the sleep can be replaced so the unit test runs without time.
  */
+import { Backoff, type BackoffOptions } from '../../src/core/backoff.js';
+
 export interface RetryOptions {
-  /** Give up after this long (the last error is rethrown, with the label). */
+  /** Give up after this long: the last error is rethrown inside a `RetryTimeoutError` naming the step. */
   timeoutMs: number;
-  initialDelayMs?: number;
-  maxDelayMs?: number;
-  /** Errors for which another try makes sense; the others are rethrown at once. */
+  /** @default { initialMs: 500, maxMs: 5000 } (equal jitter) */
+  backoff?: BackoffOptions;
+  /** Errors for which another try can help; the others are rethrown at once. @default every error */
   isRetryable?: (err: unknown) => boolean;
   onRetry?: (info: { attempt: number; delayMs: number; error: unknown }) => void;
   now?: () => number;
@@ -24,8 +27,7 @@ export async function retry<T>(label: string, fn: () => Promise<T>, options: Ret
   const now = options.now ?? Date.now;
   const sleep = options.sleep ?? realSleep;
   const deadline = now() + options.timeoutMs;
-  let delay = options.initialDelayMs ?? 500;
-  const maxDelay = options.maxDelayMs ?? 5000;
+  const backoff = new Backoff(options.backoff ?? { initialMs: 500, maxMs: 5000 });
   for (let attempt = 1; ; attempt += 1) {
     try {
       return await fn();
@@ -33,15 +35,15 @@ export async function retry<T>(label: string, fn: () => Promise<T>, options: Ret
       if (options.isRetryable && !options.isRetryable(err)) throw err;
       const remaining = deadline - now();
       if (remaining <= 0) {
+        const reason = err instanceof Error ? err.message : String(err);
         throw new RetryTimeoutError(
-          `${label}: gave up after ${attempt} attempts in ${options.timeoutMs} ms: ${(err as Error)?.message ?? String(err)}`,
+          `${label}: gave up after ${attempt} attempts in ${options.timeoutMs} ms: ${reason}`,
           { cause: err },
         );
       }
-      const wait = Math.min(delay, remaining);
-      options.onRetry?.({ attempt, delayMs: wait, error: err });
-      await sleep(wait);
-      delay = Math.min(delay * 2, maxDelay);
+      const delayMs = Math.min(backoff.next(), remaining);
+      options.onRetry?.({ attempt, delayMs, error: err });
+      await sleep(delayMs);
     }
   }
 }

@@ -1,7 +1,8 @@
 /**
- * Static validation of the Docker Compose deployment (no Docker engine here or in CI): the compose file parses and
- * is well-formed, images are pinned, everything it mounts or builds exists, depends_on is sound, the init step's
- * statement list is ksql/, the connector configs match ksqlDB's output topics and the migrated tables, and the
+ * Static validation of the Docker Compose deployment (this machine has no Docker engine; the smoke test in
+ * .github/workflows/compose-smoke.yml runs it): the compose file parses and is well-formed, images are pinned,
+ * everything it mounts or builds exists, depends_on is sound for `up --wait`, the one-shot services get the files
+ * and addresses they need, the connector configs match ksqlDB's output topics and the migrated tables, and the
  * app's settings for this deployment pass the app's own config validation. Reads ksql/, connect/ and
  * migrations/ at run time, so it follows those folders as they change.
  */
@@ -9,10 +10,8 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { type ConnectorConfig, parseConnectorFile } from '../../scripts/compose-init/connect-admin.js';
-import { describeCreates, parseStatementFiles } from '../../scripts/compose-init/ksql-statements.js';
-import { readKsqlFiles } from '../../scripts/compose-init/steps.js';
-import { loadInitSettings } from '../../scripts/compose-init.js';
+import { type ConnectorConfig, parseConnectorFile } from '../../scripts/register-connectors.js';
+import { pipelineTopics } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { SOURCE_TOPICS, TOPICS } from '../../src/core/topics.js';
 import { loadMigrations } from '../../src/sink/migrate.js';
@@ -28,6 +27,7 @@ import {
   type VariableUse,
   yaml11Ambiguities,
 } from './compose-model.js';
+import { readKsqlObjects } from './ksql-model.js';
 import { parseTables, targetTable, writtenRecord } from './sink-model.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -124,7 +124,16 @@ describe('docker-compose.yml', () => {
   });
 
   it('has the services of the distributed engines, and the profiles', () => {
-    for (const name of ['redpanda', 'ksqldb-server', 'connect', 'postgres', 'init', 'app']) {
+    for (const name of [
+      'redpanda',
+      'ksqldb-server',
+      'connect',
+      'postgres',
+      'init',
+      'ksql-init',
+      'connect-init',
+      'app',
+    ]) {
       expect(services[name], name).toBeDefined();
       expect(inDefaultProfile(name), `${name} starts with a plain up`).toBe(true);
     }
@@ -207,10 +216,35 @@ describe('docker-compose.yml', () => {
       for (const dep of Object.keys(dependsOn(services[name]!))) visit(dep, [...path, name]);
     };
     for (const name of serviceNames) visit(name, []);
-    // The app starts after the init finished, and the init after every engine is healthy.
-    expect(dependsOn(services['app']!)['init']?.condition).toBe('service_completed_successfully');
-    for (const dep of ['redpanda', 'ksqldb-server', 'connect', 'postgres']) {
-      expect(dependsOn(services['init']!)[dep]?.condition, `init waits for ${dep}`).toBe('service_healthy');
+    // Each one-shot waits for what it prepares, and the app for every one-shot.
+    const waits = (name: string) =>
+      Object.fromEntries(Object.entries(dependsOn(services[name]!)).map(([dep, { condition }]) => [dep, condition]));
+    expect(waits('init')).toEqual({ redpanda: 'service_healthy', postgres: 'service_healthy' });
+    expect(waits('ksql-init')).toEqual({ 'ksqldb-server': 'service_healthy', init: 'service_completed_successfully' });
+    expect(waits('connect-init')).toEqual({
+      connect: 'service_healthy',
+      'ksql-init': 'service_completed_successfully',
+    });
+    for (const dep of ['init', 'ksql-init', 'connect-init']) {
+      expect(waits('app')[dep], `app waits for ${dep}`).toBe('service_completed_successfully');
+    }
+  });
+
+  it('lets `up --wait` succeed: every one-shot service is awaited by a long-running one', () => {
+    // docker/compose#10596: with --wait, a one-shot that exits (even with 0) fails the command unless a service that
+    // keeps running depends on it with service_completed_successfully.
+    const oneShots = serviceNames.filter((n) => services[n]!['restart'] === 'no' && inDefaultProfile(n));
+    expect(oneShots.sort()).toEqual(['connect-init', 'init', 'ksql-init']);
+    const longRunning = serviceNames.filter((n) => services[n]!['restart'] !== 'no' && inDefaultProfile(n));
+    for (const oneShot of oneShots) {
+      const awaitedBy = longRunning.filter(
+        (n) => dependsOn(services[n]!)[oneShot]?.condition === 'service_completed_successfully',
+      );
+      expect(awaitedBy, `${oneShot} is awaited by a long-running service`).not.toEqual([]);
+    }
+    for (const name of longRunning) {
+      expect(services[name]!['restart'], `${name} restarts`).toBe('unless-stopped');
+      expect(hasHealthcheck(services[name]!), `${name} has a healthcheck for --wait`).toBe(true);
     }
   });
 
@@ -250,56 +284,72 @@ describe('docker-compose.yml', () => {
   });
 });
 
-describe('the init step', () => {
-  const init = services['init']!;
-  const initEnv = serviceEnvironment(init);
+describe('the one-shot services', () => {
   const appDockerfile = parseDockerfile(join(root, 'Dockerfile'));
+  const tsconfig = JSON.parse(read('docker/tsconfig.init.json')) as { include: string[]; compilerOptions: Json };
+  /** Where the app image holds a folder of the repository (its COPY destination). */
+  const inImage = (source: string) => appDockerfile.copies.find((c) => c.source === source)?.destination;
+  /** The container path a service mounts `source` (a repository path) at. */
+  const mountOf = (service: string, source: string) =>
+    ((services[service]!['volumes'] as string[] | undefined) ?? [])
+      .map((v) => v.split(':'))
+      .find(([from]) => from === source)?.[1];
+  const objects = readKsqlObjects(join(root, 'ksql'));
 
-  it('runs the compiled compose-init from the app image, with the folders the image holds', () => {
+  it('init: runs the compiled compose-init from the app image and creates the topics the source streams read', () => {
+    const init = services['init']!;
+    expect(init['image']).toBe(services['app']!['image']);
     expect(init['command']).toEqual(['node', 'dist/init/scripts/compose-init.js']);
-    const tsconfig = JSON.parse(read('docker/tsconfig.init.json')) as { include: string[]; compilerOptions: Json };
     expect(tsconfig.include).toContain('../scripts/compose-init.ts');
     expect(tsconfig.compilerOptions).toMatchObject({ outDir: '../dist/init', rootDir: '..' });
-    const settings = loadInitSettings(initEnv);
-    for (const [dir, source] of [
-      [settings.KSQL_DIR, 'ksql'],
-      [settings.CONNECT_DIR, 'connect'],
-      [settings.MIGRATIONS_DIR, 'migrations'],
-    ] as const) {
-      expect(appDockerfile.copies, `image holds ${source} at ${dir}`).toContainEqual({ source, destination: dir });
-    }
-    expect(settings.INIT_STEPS).toEqual(['topics', 'ksql', 'migrations', 'connectors']);
-    expect(settings.CONNECT_URL).toBe('http://connect:8083');
+    const env = serviceEnvironment(init);
+    expect(env['MIGRATIONS_DIR'], 'migrations/ in the image').toBe(inImage('migrations'));
+    // The topics it creates (the app's own list) include every topic a source stream of ksql/ reads, with one
+    // partition count for all of them, as the join requires.
+    const topics = pipelineTopics(loadConfig(env));
+    const sourceTopics = objects.filter((o) => !o.asSelect).map((o) => o.topic);
+    expect(sourceTopics.length).toBeGreaterThan(0);
+    for (const topic of sourceTopics)
+      expect(
+        topics.map((t) => t.name),
+        `init creates ${topic}`,
+      ).toContain(topic);
+    expect(new Set(topics.map((t) => t.partitions)).size).toBe(1);
+    expect(new Set(sourceTopics)).toEqual(new Set(SOURCE_TOPICS));
   });
 
-  it('applies exactly the ksql/ files, in file-name order, each creating what the pipeline needs', async () => {
-    const onDisk = readdirSync(join(root, 'ksql'))
-      .filter((f) => f.endsWith('.sql'))
-      .sort();
-    const files = await readKsqlFiles(join(root, 'ksql'));
-    expect(files.map((f) => f.name)).toEqual(onDisk);
-    const statements = parseStatementFiles(files);
-    expect(new Set(statements.map((s) => s.file))).toEqual(new Set(onDisk));
-    const creates = describeCreates(statements);
-    expect(creates.map((c) => [c.kind, c.name])).toEqual(
-      expect.arrayContaining([
-        ['STREAM', 'STREAM_LOCATION'],
-        ['STREAM', 'STREAM_STATUS'],
-        ['STREAM', 'JOIN_EVENTS'],
-        ['TABLE', 'DEVICE_WINAGG_STATUS_PER2S'],
-        ['TABLE', 'DEVICE_WINAGG_STATUS_PERDEVICE'],
-      ]),
+  it('ksql-init: runs the mounted script in the ksqlDB server image, with ksql/ where the properties point', () => {
+    const ksqlInit = services['ksql-init']!;
+    expect(ksqlInit['image'], 'the image that ships ksql-migrations, same version').toBe(
+      services['ksqldb-server']!['image'],
     );
-    // Order: every stream or table a query reads was created by an earlier file.
-    creates.forEach((c, i) => {
-      const earlier = new Set(creates.slice(0, i).map((e) => e.name));
-      for (const source of c.sources) expect(earlier.has(source), `${c.file} reads ${source}`).toBe(true);
-    });
-    // The source streams read exactly the topics the init creates (with equal partition counts).
-    const sourceTopics = creates.filter((c) => !c.asSelect).map((c) => c.topic);
-    expect(new Set(sourceTopics)).toEqual(new Set(SOURCE_TOPICS));
-    // ksqlDB's outputs are the topics the embedded engine writes too.
-    const sinks = creates.filter((c) => c.asSelect).map((c) => c.topic);
+    const scriptDir = mountOf('ksql-init', './docker/ksql-init');
+    expect(scriptDir).toBeDefined();
+    expect(ksqlInit['entrypoint']).toEqual(['bash', `${scriptDir}/ksql-init.sh`]);
+    // The script's default properties file is in that mount.
+    expect(read('docker/ksql-init/ksql-init.sh')).toContain(
+      `config="\${KSQL_MIGRATIONS_CONFIG:-${scriptDir}/ksql-migrations.properties}"`,
+    );
+    const properties = read('docker/ksql-init/ksql-migrations.properties');
+    expect(properties).toContain(`ksql.migrations.dir.override=${mountOf('ksql-init', './ksql')}`);
+    // ksql.server.url names the ksqldb-server service on the port it listens on.
+    const listener = new URL(serviceEnvironment(services['ksqldb-server']!)['KSQL_LISTENERS']!);
+    expect(properties).toContain(`ksql.server.url=http://ksqldb-server:${listener.port}`);
+    for (const volume of ksqlInit['volumes'] as string[]) expect(volume, 'read-only mount').toMatch(/:ro$/);
+  });
+
+  it('connect-init: runs the compiled registrar from the app image against the connect service', () => {
+    const connectInit = services['connect-init']!;
+    expect(connectInit['image']).toBe(services['app']!['image']);
+    expect(connectInit['command']).toEqual(['node', 'dist/init/scripts/register-connectors.js']);
+    expect(tsconfig.include).toContain('../scripts/register-connectors.ts');
+    const env = serviceEnvironment(connectInit);
+    expect(env['CONNECT_DIR'], 'connect/ in the image').toBe(inImage('connect'));
+    expect(env['CONNECT_URL']).toBe(`http://connect:${serviceEnvironment(services['connect']!)['CONNECT_REST_PORT']}`);
+  });
+
+  it("ksqlDB's queries write the topics the embedded engine writes too", () => {
+    const sinks = objects.filter((o) => o.asSelect).map((o) => o.topic);
     expect(sinks).toEqual(
       expect.arrayContaining([
         TOPICS.JOIN_EVENTS,
@@ -318,7 +368,7 @@ describe('connect/ configs', () => {
   const topicsOf = (c: ConnectorConfig) => (c.config['topics'] ?? '').split(',').map((t) => t.trim());
   const ksqlOutputs = async () =>
     new Map(
-      describeCreates(parseStatementFiles(await readKsqlFiles(join(root, 'ksql'))))
+      readKsqlObjects(join(root, 'ksql'))
         .filter((c) => c.asSelect)
         .map((c) => [c.topic, c]),
     );
@@ -348,9 +398,11 @@ describe('connect/ configs', () => {
         const table = tables.get(targetTable(connector, topic));
         expect(table, `${label} writes ${targetTable(connector, topic)}, a migrated table`).toBeDefined();
         const output = produced.get(topic)!;
-        expect(output.columns, `${label}: ksqlDB columns are known`).not.toContain('*');
+        const columns = output.columns();
+        expect(columns, `${label}: ksqlDB columns are known`).not.toContain('*');
         // For a table, the GROUP BY columns are the Kafka key, not part of the record value.
-        const value = output.columns.filter((col) => !(output.kind === 'TABLE' && output.keyColumns.includes(col)));
+        const keys = output.keyColumns();
+        const value = columns.filter((col) => !(output.kind === 'TABLE' && keys.includes(col)));
         const written = writtenRecord(connector, value);
         expect(written.unknownRenames, `${label}: renames of columns ksqlDB does not write`).toEqual([]);
         const all = [...new Set([...written.valueColumns, ...written.keyColumns])];
@@ -453,6 +505,7 @@ describe("the app's configuration in this deployment", () => {
     const files = [
       ...readdirSync(join(root, 'src'), { recursive: true, encoding: 'utf8' }).map((f) => join('src', f)),
       'scripts/compose-init.ts',
+      'scripts/register-connectors.ts',
       ...readdirSync(join(root, 'scripts/compose-init')).map((f) => join('scripts/compose-init', f)),
     ].filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'));
     const missing = new Set<string>();
@@ -471,7 +524,7 @@ describe("the app's configuration in this deployment", () => {
   });
 
   it('runs the app image read-only, without capabilities or privilege escalation', () => {
-    for (const name of ['init', 'app', 'app-embedded']) {
+    for (const name of ['init', 'connect-init', 'app', 'app-embedded']) {
       expect(services[name], name).toMatchObject({
         read_only: true,
         cap_drop: ['ALL'],

@@ -1,6 +1,7 @@
 /**
- * Loopback stand-ins for ksqlDB's and Kafka Connect's REST APIs, answering in their documented wire formats, so
- * the init step's HTTP side is tested without Docker. They record every request and can fail on demand.
+ * A loopback stand-in for Kafka Connect's REST API, answering in its documented wire format (the connector and
+ * plugin resources of the Connect REST reference), so the connector registration is tested without Docker. It
+ * records every request and can fail on demand.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -60,70 +61,19 @@ async function startFake(handler: Handler): Promise<FakeServer> {
   };
 }
 
-/** ksqlDB: `/info`, and `/ksql` for SHOW STREAMS/TABLES/TYPES/QUERIES and CREATE STREAM/TABLE. */
-export async function startFakeKsqlDb(): Promise<FakeServer & { streams: Set<string>; tables: Set<string> }> {
-  const streams = new Set<string>();
-  const tables = new Set<string>();
-  let seq = 0;
-  const fake = await startFake(({ method, path, body }) => {
-    if (method === 'GET' && path === '/info') {
-      return { status: 200, body: { KsqlServerInfo: { version: '7.9.4', kafkaClusterId: 'x', ksqlServiceId: 'y' } } };
-    }
-    if (method !== 'POST' || path !== '/ksql') return { status: 404, body: { message: 'not found' } };
-    const ksql = String((body as { ksql?: unknown }).ksql);
-    if (/^SHOW STREAMS; SHOW TABLES; SHOW TYPES;$/.test(ksql)) {
-      return {
-        status: 200,
-        body: [
-          { '@type': 'streams', statementText: 'SHOW STREAMS;', streams: [...streams].map((name) => ({ name })) },
-          { '@type': 'tables', statementText: 'SHOW TABLES;', tables: [...tables].map((name) => ({ name })) },
-          { '@type': 'type_list', statementText: 'SHOW TYPES;', types: {} },
-        ],
-      };
-    }
-    if (ksql === 'SHOW QUERIES;') {
-      return {
-        status: 200,
-        body: [{ '@type': 'queries', queries: [...tables].map((t) => ({ id: `CTAS_${t}_1`, state: 'RUNNING' })) }],
-      };
-    }
-    // Its own reading of the statement (not the init's parser): skip comments, take the first CREATE.
-    const create = /CREATE\s+(STREAM|TABLE)\s+(\w+)/i.exec(ksql.replace(/--[^\n]*/g, ''));
-    if (!create) return { status: 400, body: { '@type': 'statement_error', error_code: 40001, message: 'bad' } };
-    const set = create[1]!.toUpperCase() === 'STREAM' ? streams : tables;
-    const name = create[2]!.toUpperCase();
-    if (set.has(name)) {
-      return {
-        status: 400,
-        body: {
-          '@type': 'statement_error',
-          error_code: 40001,
-          message: `Cannot add ${create[1]!.toLowerCase()} '${name}': A ${create[1]!.toLowerCase()} with the same name already exists`,
-        },
-      };
-    }
-    set.add(name);
-    seq += 1;
-    return {
-      status: 200,
-      body: [
-        {
-          '@type': 'currentStatus',
-          statementText: ksql,
-          commandId: `x/${name}/create`,
-          commandStatus: { status: 'SUCCESS', message: 'Created' },
-          commandSequenceNumber: seq,
-          warnings: [],
-        },
-      ],
-    };
-  });
-  return Object.assign(fake, { streams, tables });
-}
-
-/** Kafka Connect: `/connector-plugins` (empty for the first `pluginsAfter` calls) and `PUT /connectors/x/config`. */
-export async function startFakeConnect(pluginsAfter = 0): Promise<FakeServer & { configs: Map<string, unknown> }> {
+/**
+ * Kafka Connect: `GET /connector-plugins` (empty for the first `pluginsAfter` calls) and
+ * `PUT /connectors/<name>/config` (201 when created, 200 when updated). `refuse(name, ...)` answers the next `times`
+ * PUTs of one connector with an error instead.
+ */
+export async function startFakeConnect(pluginsAfter = 0): Promise<
+  FakeServer & {
+    configs: Map<string, unknown>;
+    refuse(name: string, status: number, body: unknown, times?: number): void;
+  }
+> {
   const configs = new Map<string, unknown>();
+  const refused = new Map<string, { status: number; body: unknown; left: number }>();
   let pluginCalls = 0;
   const fake = await startFake(({ method, path, body }) => {
     if (method === 'GET' && path === '/connector-plugins') {
@@ -137,11 +87,21 @@ export async function startFakeConnect(pluginsAfter = 0): Promise<FakeServer & {
     const put = /^\/connectors\/([^/]+)\/config$/.exec(path);
     if (method === 'PUT' && put) {
       const name = decodeURIComponent(put[1]!);
+      const refusal = refused.get(name);
+      if (refusal && refusal.left > 0) {
+        refusal.left -= 1;
+        return { status: refusal.status, body: refusal.body };
+      }
       const existed = configs.has(name);
       configs.set(name, body);
       return { status: existed ? 200 : 201, body: { name, config: body, tasks: [] } };
     }
     return { status: 404, body: { error_code: 404, message: 'not found' } };
   });
-  return Object.assign(fake, { configs });
+  return Object.assign(fake, {
+    configs,
+    refuse(name: string, status: number, body: unknown, times = Number.POSITIVE_INFINITY) {
+      refused.set(name, { status, body, left: times });
+    },
+  });
 }

@@ -3,8 +3,8 @@
  * after the connector's transforms, and what the migrations' tables accept. The deployment test compares the two
  * so a renamed ksqlDB column, a typo in a rename or a new NOT NULL column fails in CI rather than at run time.
  */
-import type { ConnectorConfig } from '../../scripts/compose-init/connect-admin.js';
-import { splitTopLevel } from '../../scripts/compose-init/ksql-statements.js';
+import type { ConnectorConfig } from '../../scripts/register-connectors.js';
+import { splitTopLevel } from './ksql-model.js';
 
 export interface TableColumn {
   name: string;
