@@ -36,7 +36,13 @@ export interface Application {
 /** The pipeline topics with the partition counts the configuration asks for. */
 export function pipelineTopics(config: Config) {
   const base = { partitions: config.KAFKA_TOPIC_PARTITIONS, replicas: config.KAFKA_REPLICATION_FACTOR };
-  return [...SOURCE_TOPICS.map((name) => ({ name, ...base })), { name: TOPICS.DEAD_LETTERS, ...base }];
+  return [
+    ...SOURCE_TOPICS.map((name) => ({ name, ...base })),
+    { name: TOPICS.DEAD_LETTERS, ...base },
+    // The alert component's: created here too, since it runs beside ksqlDB, where nothing else creates them.
+    { name: TOPICS.DEVICE_ALERTS, ...base },
+    { name: config.ALERT_STATE_TOPIC, ...base, configs: { 'cleanup.policy': 'compact' } },
+  ];
 }
 
 export function createApplication(config: Config, logger: Logger): Application {
