@@ -13,6 +13,7 @@
  *   record (one key always lands in one partition). The later offset of the same partition is newer. If a
  *   device's versions come from different partitions (the topic was re-partitioned), `event_ts` decides.
  */
+import { type AlertRecord, decodeAlertRecord } from '../core/alerts/alert-record.js';
 import { decodeLatestRecord, decodeWindowRecord } from '../core/output-records.js';
 import { type DeviceLatest, toDeviceLatest, toWindowAggregate, type WindowAggregate } from '../core/results.js';
 
@@ -23,6 +24,7 @@ export interface SourcePosition {
 
 export type WindowRow = WindowAggregate & SourcePosition;
 export type DeviceRow = DeviceLatest & SourcePosition;
+export type AlertRow = AlertRecord & SourcePosition;
 
 export class RecordRejectedError extends Error {
   override name = 'RecordRejectedError';
@@ -50,6 +52,18 @@ export function decodeDeviceRow(
   if (!decoded.ok) throw new RecordRejectedError(decoded.reason);
   if (decoded.record === null) throw new RecordRejectedError('empty value (tombstone) is not expected');
   return { ...toDeviceLatest(decoded.deviceId, decoded.record), ...position };
+}
+
+/** A `device_alerts` record (key = device id, JSON value) as a row. */
+export function decodeAlertRow(key: Buffer | undefined, value: Buffer | undefined, position: SourcePosition): AlertRow {
+  const decoded = decodeAlertRecord(key, value);
+  if (!decoded.ok) throw new RecordRejectedError(decoded.reason);
+  return { ...decoded.alert, ...position };
+}
+
+/** True when `candidate` should replace `current` (same alert id): its revision is higher. */
+export function isNewerAlert(candidate: AlertRow, current: AlertRow): boolean {
+  return candidate.revision > current.revision;
 }
 
 function laterPosition(a: SourcePosition, b: SourcePosition): boolean {

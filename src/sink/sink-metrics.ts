@@ -7,7 +7,7 @@ export type SinkState = 'stopped' | 'starting' | 'running' | 'stalled' | 'retryi
 
 export interface SinkStats {
   state: SinkState;
-  rowsWritten: { windows: number; devices: number };
+  rowsWritten: { windows: number; devices: number; alerts: number };
   recordsConsumed: number;
   /** Records whose batch is in the database and whose offsets were committed. */
   recordsCommitted: number;
@@ -34,6 +34,7 @@ export function sinkMetricSamples(stats: SinkStats): MetricSample[] {
   return [
     counter('sink_rows_written_total', written, stats.rowsWritten.windows, { table: 'device_winagg_status_per2s' }),
     counter('sink_rows_written_total', written, stats.rowsWritten.devices, { table: 'device_winagg_status_perdevice' }),
+    counter('sink_rows_written_total', written, stats.rowsWritten.alerts, { table: 'device_alerts' }),
     counter('sink_records_consumed_total', 'Records read from the output topics', stats.recordsConsumed),
     counter('sink_records_committed_total', 'Records written and offset-committed', stats.recordsCommitted),
     counter('sink_batches_total', 'Database transactions committed', stats.batches),

@@ -23,7 +23,15 @@ import type { MetricsSource } from '../observability/metrics.js';
 import type { Sql } from './database.js';
 import { createDeadLetterPublisher, type RawMessage, type Rejected } from './dead-letters.js';
 import { createRetrySleeper, isRecordRefusal, isRetryableDatabaseError } from './retry.js';
-import { type DeviceRow, decodeDeviceRow, decodeWindowRow, RecordRejectedError, type WindowRow } from './rows.js';
+import {
+  type AlertRow,
+  type DeviceRow,
+  decodeAlertRow,
+  decodeDeviceRow,
+  decodeWindowRow,
+  RecordRejectedError,
+  type WindowRow,
+} from './rows.js';
 import { createSinkConsumer } from './sink-consumer.js';
 import { type SinkState, type SinkStats, sinkMetricSamples } from './sink-metrics.js';
 
@@ -39,13 +47,14 @@ interface Entry<R> {
 interface Batch {
   windows: Entry<WindowRow>[];
   devices: Entry<DeviceRow>[];
+  alerts: Entry<AlertRow>[];
   rejected: Rejected[];
   /** The last record per topic-partition: what the offset commit covers. */
   last: Map<string, RawMessage>;
   size: number;
 }
 
-const emptyBatch = (): Batch => ({ windows: [], devices: [], rejected: [], last: new Map(), size: 0 });
+const emptyBatch = (): Batch => ({ windows: [], devices: [], alerts: [], rejected: [], last: new Map(), size: 0 });
 
 export interface WarehouseSinkOptions {
   sql: Sql;
@@ -54,7 +63,8 @@ export interface WarehouseSinkOptions {
   groupId: string;
   /** Schema holding the tables; unqualified (search path) when absent. */
   schema?: string;
-  topics?: { windows: string; devices: string };
+  /** The output topics; `alerts` (device_alerts) is optional so that a sink can be run without it. */
+  topics?: { windows: string; devices: string; alerts?: string };
   deadLetterTopic?: string;
   /** Most records per database transaction. */
   batchSize?: number;
@@ -87,6 +97,7 @@ export function createWarehouseSink(options: WarehouseSinkOptions): WarehouseSin
   const topics = options.topics ?? {
     windows: TOPICS.DEVICE_WINAGG_STATUS_PER2S,
     devices: TOPICS.DEVICE_WINAGG_STATUS_PERDEVICE,
+    alerts: TOPICS.DEVICE_ALERTS,
   };
   const deadLetterTopic = options.deadLetterTopic ?? TOPICS.DEAD_LETTERS;
   const batchSize = options.batchSize ?? 5000;
@@ -99,7 +110,7 @@ export function createWarehouseSink(options: WarehouseSinkOptions): WarehouseSin
 
   /** The counters; state, lag and rejoins are read from the membership (`currentStats`). */
   const stats: Omit<SinkStats, 'state' | 'consumerLag' | 'groupRejoins'> = {
-    rowsWritten: { windows: 0, devices: 0 },
+    rowsWritten: { windows: 0, devices: 0, alerts: 0 },
     recordsConsumed: 0,
     recordsCommitted: 0,
     batches: 0,
@@ -119,7 +130,7 @@ export function createWarehouseSink(options: WarehouseSinkOptions): WarehouseSin
   const membership = createSinkConsumer({
     kafka: options.kafka,
     groupId: options.groupId,
-    topics: [topics.windows, topics.devices],
+    topics: [topics.windows, topics.devices, ...(topics.alerts ? [topics.alerts] : [])],
     logger,
     onMessage,
     sleeper,
@@ -143,6 +154,8 @@ export function createWarehouseSink(options: WarehouseSinkOptions): WarehouseSin
     try {
       if (message.topic === topics.windows) {
         pending.windows.push({ message, row: decodeWindowRow(message.key, message.value, position) });
+      } else if (message.topic === topics.alerts) {
+        pending.alerts.push({ message, row: decodeAlertRow(message.key, message.value, position) });
       } else {
         pending.devices.push({ message, row: decodeDeviceRow(message.key, message.value, position) });
       }
@@ -199,7 +212,9 @@ export function createWarehouseSink(options: WarehouseSinkOptions): WarehouseSin
       const result = await writer.write(
         decoded.windows.map((e) => e.row),
         decoded.devices.map((e) => e.row),
+        decoded.alerts.map((e) => e.row),
       );
+      stats.rowsWritten.alerts += result.alertRows;
       stats.rowsWritten.windows += result.windowRows;
       stats.rowsWritten.devices += result.deviceRows;
       return;
@@ -227,6 +242,9 @@ export function createWarehouseSink(options: WarehouseSinkOptions): WarehouseSin
     });
     await one(decoded.devices, async (row) => {
       stats.rowsWritten.devices += (await writer.write([], [row])).deviceRows;
+    });
+    await one(decoded.alerts, async (row) => {
+      stats.rowsWritten.alerts += (await writer.write([], [], [row])).alertRows;
     });
     if (refused.length > 0) await sendDeadLetters(refused);
   }

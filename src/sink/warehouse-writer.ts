@@ -15,15 +15,25 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type postgres from 'postgres';
 import type { Sql } from './database.js';
-import { type DeviceRow, isNewerDevice, isNewerWindow, newestByKey, type WindowRow } from './rows.js';
+import {
+  type AlertRow,
+  type DeviceRow,
+  isNewerAlert,
+  isNewerDevice,
+  isNewerWindow,
+  newestByKey,
+  type WindowRow,
+} from './rows.js';
 
 export const WINDOW_TABLE = 'device_winagg_status_per2s';
 export const DEVICE_TABLE = 'device_winagg_status_perdevice';
+export const ALERT_TABLE = 'device_alerts';
 
 export interface WriteResult {
   /** Rows inserted or changed; versions the guard rejected are not counted. */
   windowRows: number;
   deviceRows: number;
+  alertRows: number;
 }
 
 const WINDOW_COLUMNS = [
@@ -55,6 +65,30 @@ const DEVICE_COLUMNS = [
   ['kafka_partition', 'int4'],
   ['kafka_offset', 'int8'],
 ] as const satisfies readonly (readonly [keyof DeviceRow, string])[];
+
+const ALERT_COLUMNS = [
+  ['alert_id', 'text'],
+  ['device_id', 'text'],
+  ['type', 'text'],
+  ['metric', 'text'],
+  ['status', 'text'],
+  ['severity', 'text'],
+  ['opened_at', 'int8'],
+  ['cleared_at', 'int8'],
+  ['updated_at', 'int8'],
+  ['readings', 'int8'],
+  ['worst_value', 'float8'],
+  ['normal_min', 'float8'],
+  ['normal_max', 'float8'],
+  ['latitude', 'float8'],
+  ['longitude', 'float8'],
+  ['revision', 'int8'],
+  ['kafka_partition', 'int4'],
+  ['kafka_offset', 'int8'],
+] as const satisfies readonly (readonly [keyof AlertRow, string])[];
+
+/** An alert's revisions only grow (each change adds one), so the higher one is newer whatever the delivery order. */
+const ALERT_GUARD = 'excluded.revision > t.revision';
 
 const WINDOW_GUARD = `
   excluded.event_count > t.event_count
@@ -133,11 +167,14 @@ function tableSpec(
  * single statement also keeps the sink off postgres.js 3.4.9's crash when a connection drops inside
  * `sql.begin` (its ROLLBACK is written to a closed socket from a timer; porsager/postgres#1208).
  */
-function combinedUpsert(windows: TableSpec, devices: TableSpec): string {
+function combinedUpsert(windows: TableSpec, devices: TableSpec, alerts: TableSpec): string {
   const w = upsertStatement(windows.target, windows.columns, windows.key, windows.guard);
   const d = upsertStatement(devices.target, devices.columns, devices.key, devices.guard, windows.columns.length + 1);
-  return `with w as (${w} returning 1), d as (${d} returning 1)
-    select (select count(*) from w)::int as windows, (select count(*) from d)::int as devices`;
+  const aFirst = windows.columns.length + devices.columns.length + 1;
+  const a = upsertStatement(alerts.target, alerts.columns, alerts.key, alerts.guard, aFirst);
+  return `with w as (${w} returning 1), d as (${d} returning 1), a as (${a} returning 1)
+    select (select count(*) from w)::int as windows, (select count(*) from d)::int as devices,
+      (select count(*) from a)::int as alerts`;
 }
 
 /** COPY into a per-session temporary table, then the same guarded upsert from it. */
@@ -160,7 +197,11 @@ async function copyUpsert(tx: Tx, spec: TableSpec, rows: readonly object[]): Pro
 }
 
 export interface WarehouseWriter {
-  write(windows: readonly WindowRow[], devices: readonly DeviceRow[]): Promise<WriteResult>;
+  write(
+    windows: readonly WindowRow[],
+    devices: readonly DeviceRow[],
+    alerts?: readonly AlertRow[],
+  ): Promise<WriteResult>;
 }
 
 export interface WarehouseWriterOptions {
@@ -172,22 +213,30 @@ export interface WarehouseWriterOptions {
 export function createWarehouseWriter(sql: Sql, options: WarehouseWriterOptions = {}): WarehouseWriter {
   const windowSpec = tableSpec(options.schema, WINDOW_TABLE, WINDOW_COLUMNS, 'id', WINDOW_GUARD);
   const deviceSpec = tableSpec(options.schema, DEVICE_TABLE, DEVICE_COLUMNS, 'device_id', DEVICE_GUARD);
-  const statement = combinedUpsert(windowSpec, deviceSpec);
+  const alertSpec = tableSpec(options.schema, ALERT_TABLE, ALERT_COLUMNS, 'alert_id', ALERT_GUARD);
+  const statement = combinedUpsert(windowSpec, deviceSpec, alertSpec);
   return {
-    async write(windows, devices) {
+    async write(windows, devices, alerts = []) {
       const w = newestByKey(windows, (r) => r.id, isNewerWindow);
       const d = newestByKey(devices, (r) => r.device_id, isNewerDevice);
-      if (w.length === 0 && d.length === 0) return { windowRows: 0, deviceRows: 0 };
+      const a = newestByKey(alerts, (r) => r.alert_id, isNewerAlert);
+      if (w.length === 0 && d.length === 0 && a.length === 0) return { windowRows: 0, deviceRows: 0, alertRows: 0 };
       if (options.method === 'copy') {
         return sql.begin(async (tx) => ({
           windowRows: w.length > 0 ? await copyUpsert(tx, windowSpec, w) : 0,
           deviceRows: d.length > 0 ? await copyUpsert(tx, deviceSpec, d) : 0,
+          alertRows: a.length > 0 ? await copyUpsert(tx, alertSpec, a) : 0,
         }));
       }
-      const params = [...toColumnArrays(w, WINDOW_COLUMNS), ...toColumnArrays(d, DEVICE_COLUMNS)];
+      const params = [
+        ...toColumnArrays(w, WINDOW_COLUMNS),
+        ...toColumnArrays(d, DEVICE_COLUMNS),
+        ...toColumnArrays(a, ALERT_COLUMNS),
+      ];
+      type Counts = { windows: number; devices: number; alerts: number }[];
       // biome-ignore lint/suspicious/noExplicitAny: postgres.js types unsafe() parameters loosely
-      const [counts] = await sql.unsafe<{ windows: number; devices: number }[]>(statement, params as any[]);
-      return { windowRows: counts?.windows ?? 0, deviceRows: counts?.devices ?? 0 };
+      const [counts] = await sql.unsafe<Counts>(statement, params as any[]);
+      return { windowRows: counts?.windows ?? 0, deviceRows: counts?.devices ?? 0, alertRows: counts?.alerts ?? 0 };
     },
   };
 }

@@ -2,7 +2,7 @@
  * Output records as the processor writes them, and the rows the warehouse should end up holding.
  */
 import { type DeviceLatestRecord, encodeWindowedKey, type WindowAggregateRecord } from '../../src/core/results.js';
-import type { DeviceRow, WindowRow } from '../../src/sink/rows.js';
+import type { AlertRow, DeviceRow, WindowRow } from '../../src/sink/rows.js';
 
 export function windowRecord(device: string, start: number, count: number, extra = 0): WindowAggregateRecord {
   return {
@@ -73,3 +73,28 @@ export const windowKey = (r: WindowAggregateRecord) => encodeWindowedKey(r.dev_i
 export const WINDOW_SELECT =
   'id, device_id, window_start, window_end, latitude, longitude, distance, event_ts, event_count, avg_temp, avg_sound, avg_alt';
 export const DEVICE_SELECT = 'device_id, latitude, longitude, distance, event_ts, temperature, sound, altitude';
+
+/** A sensor alert revision: opened at 1_700_000_000_000, `revision` changes so far, cleared when `cleared`. */
+export function alertRow(device: string, revision: number, cleared = false, partition = 0, offset = 0n): AlertRow {
+  const openedAt = 1_700_000_000_000;
+  return {
+    alert_id: `${device}/sensor_anomaly/sound/${openedAt}`,
+    device_id: device,
+    type: 'sensor_anomaly',
+    metric: 'sound',
+    status: cleared ? 'cleared' : 'active',
+    severity: revision > 2 ? 'critical' : 'warning',
+    opened_at: openedAt,
+    cleared_at: cleared ? openedAt + 9_000 : null,
+    updated_at: openedAt + revision * 1_000,
+    readings: cleared ? revision - 1 : revision,
+    worst_value: 50 + revision,
+    normal_min: 30,
+    normal_max: 50,
+    latitude: 9.5,
+    longitude: 107.25,
+    revision,
+    kafka_partition: partition,
+    kafka_offset: offset,
+  };
+}

@@ -24,6 +24,7 @@ describe('migrations', () => {
     const result = await migrate(sql, { schema });
     expect(result.applied).toHaveLength(files.length);
     expect(await tables()).toEqual([
+      'device_alerts',
       'device_winagg_status_per2s',
       'device_winagg_status_perdevice',
       'schema_migrations',

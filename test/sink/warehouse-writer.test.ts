@@ -2,7 +2,15 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { migrate } from '../../src/sink/migrate.js';
 import { createWarehouseWriter } from '../../src/sink/warehouse-writer.js';
 import { createTestDatabase } from '../helpers/db.js';
-import { DEVICE_SELECT, deviceRecord, deviceRow, WINDOW_SELECT, windowRecord, windowRow } from './fixtures.js';
+import {
+  alertRow,
+  DEVICE_SELECT,
+  deviceRecord,
+  deviceRow,
+  WINDOW_SELECT,
+  windowRecord,
+  windowRow,
+} from './fixtures.js';
 
 const { sql, schema } = await createTestDatabase();
 await migrate(sql, { schema });
@@ -12,10 +20,11 @@ const dump = async () => ({
     order by id`),
   devices: await sql.unsafe(`select ${DEVICE_SELECT}, kafka_partition, kafka_offset from device_winagg_status_perdevice
     order by device_id`),
+  alerts: await sql`select * from device_alerts order by alert_id`,
 });
 
 beforeEach(async () => {
-  await sql`truncate device_winagg_status_per2s, device_winagg_status_perdevice`;
+  await sql`truncate device_winagg_status_per2s, device_winagg_status_perdevice, device_alerts`;
 });
 
 describe.each(['unnest', 'copy'] as const)('warehouse writer (%s)', (method) => {
@@ -30,10 +39,10 @@ describe.each(['unnest', 'copy'] as const)('warehouse writer (%s)', (method) => 
     ];
     const devices = [deviceRow('d1', deviceRecord(1), 0, 3n), deviceRow('d1', deviceRecord(2, false), 0, 4n)];
     const first = await writer.write(windows, devices);
-    expect(first).toEqual({ windowRows: 3, deviceRows: 1 });
+    expect(first).toEqual({ windowRows: 3, deviceRows: 1, alertRows: 0 });
     const after = await dump();
     const second = await writer.write(windows, devices);
-    expect(second).toEqual({ windowRows: 0, deviceRows: 0 });
+    expect(second).toEqual({ windowRows: 0, deviceRows: 0, alertRows: 0 });
     expect(await dump()).toEqual(after);
     expect(after.windows.map((w) => [w['id'], w['event_count']])).toEqual([
       ['d1_0_2000', 2],
@@ -68,7 +77,26 @@ describe.each(['unnest', 'copy'] as const)('warehouse writer (%s)', (method) => 
   it('writes windows and devices of one batch atomically', async () => {
     const bad = { ...windowRow(windowRecord('d1', 0, 1)), window_end: -1 };
     await expect(writer.write([bad], [deviceRow('d9', deviceRecord(1))])).rejects.toThrow();
-    expect(await dump()).toEqual({ windows: [], devices: [] });
+    expect(await dump()).toEqual({ windows: [], devices: [], alerts: [] });
+  });
+
+  it('keeps the highest revision of an alert, whatever order the revisions arrive in', async () => {
+    // Three revisions of one episode, the cleared one (3) delivered first, then the older two in one batch.
+    expect(await writer.write([], [], [alertRow('d1', 3, true, 0, 30n)])).toMatchObject({ alertRows: 1 });
+    expect(await writer.write([], [], [alertRow('d1', 1, false, 0, 40n), alertRow('d1', 2, false, 0, 41n)])).toEqual({
+      windowRows: 0,
+      deviceRows: 0,
+      alertRows: 0,
+    });
+    const [stored] = (await dump()).alerts;
+    expect(stored).toMatchObject({ status: 'cleared', revision: 3, readings: 2, cleared_at: 1_700_000_009_000 });
+    expect((stored!['cleared_at_time'] as Date).toISOString()).toBe('2023-11-14T22:13:29.000Z');
+    // Inside one batch the highest revision wins too, and another device's alert is its own row.
+    await writer.write([], [], [alertRow('d2', 2, false, 1, 7n), alertRow('d2', 1, false, 1, 8n)]);
+    expect((await dump()).alerts.map((a) => [a['device_id'], a['revision'], a['kafka_offset']])).toEqual([
+      ['d1', 3, 30],
+      ['d2', 2, 7],
+    ]);
   });
 
   it('keeps doubles, large epoch values, nulls and awkward text exactly', async () => {
