@@ -6,6 +6,7 @@
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Services } from '../app.js';
+import { createMetricsRegistry } from '../observability/metrics.js';
 import { createErrorHandler, validationHook } from './errors.js';
 import { installHttpGuards } from './middleware/http-guards.js';
 import { createHttpMetrics } from './middleware/http-metrics.js';
@@ -20,12 +21,16 @@ export type ApiServices = Services;
 export function createApi(services: ApiServices) {
   const app = new OpenAPIHono({ defaultHook: validationHook });
   app.onError(createErrorHandler(services.logger));
-  const httpMetrics = createHttpMetrics();
+  const metrics = createMetricsRegistry({
+    sources: services.metrics,
+    onSourceError: (err) => services.logger.warn({ err }, 'metrics_source_failed'),
+  });
+  const httpMetrics = createHttpMetrics(metrics.registry);
   installHttpGuards(app, services.config, httpMetrics.middleware);
   registerHealthRoutes(app, services);
   registerStreamRoutes(app, services);
   registerLiveRoutes(app, services);
-  registerOperationsRoutes(app, services, [httpMetrics]);
+  registerOperationsRoutes(app, metrics);
   registerSimulateRoutes(app, services);
   return app;
 }

@@ -1,7 +1,7 @@
 import { Counter } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { parseFamilies as families } from '../../test/api/prometheus-text.js';
-import { createMetricsRegistry, type MetricSample, type MetricsSource, renderPrometheus } from './metrics.js';
+import { createMetricsRegistry, createProcessMetrics, type MetricSample, type MetricsSource } from './metrics.js';
 
 const broken: MetricsSource = {
   metrics: () => {
@@ -145,42 +145,8 @@ describe('createMetricsRegistry', () => {
     }
     expect(one.contentType).toBe('text/plain; version=0.0.4; charset=utf-8');
   });
-});
 
-describe('renderPrometheus', () => {
-  it('groups samples into families with one HELP/TYPE each, escapes labels and skips failing sources', () => {
-    const errors: unknown[] = [];
-    const text = renderPrometheus(
-      [
-        { metrics: () => [{ name: 'a_total', help: 'A', type: 'counter', value: 1, labels: { path: 'x"y\\z' } }] },
-        {
-          metrics: () => {
-            throw new Error('broken');
-          },
-        },
-        {
-          metrics: (): MetricSample[] => [
-            { name: 'a_total', help: 'A', type: 'counter', value: 2, labels: { path: 'b' } },
-            { name: 'lat_seconds_bucket', help: 'L', type: 'histogram', value: 3, labels: { le: '+Inf' } },
-            { name: 'lat_seconds_count', help: 'L', type: 'histogram', value: 3 },
-          ],
-        },
-      ],
-      (err) => errors.push(err),
-    );
-    expect(text).toBe(
-      [
-        '# HELP a_total A',
-        '# TYPE a_total counter',
-        'a_total{path="x\\"y\\\\z"} 1',
-        'a_total{path="b"} 2',
-        '# HELP lat_seconds L',
-        '# TYPE lat_seconds histogram',
-        'lat_seconds_bucket{le="+Inf"} 3',
-        'lat_seconds_count 3',
-        '',
-      ].join('\n'),
-    );
-    expect(errors).toHaveLength(1);
+  it('keeps createProcessMetrics as an empty source, so call sites that still list it add nothing', () => {
+    expect(createProcessMetrics().metrics()).toEqual([]);
   });
 });
