@@ -17,7 +17,6 @@ import { encodeWindowedKey } from '../src/core/results.js';
 import { createAlertFeed } from '../src/live/alert-feed.js';
 import { createBroadcaster } from '../src/live/broadcaster.js';
 import { createSilentLogger } from '../src/observability/logger.js';
-import { createProcessMetrics } from '../src/observability/metrics.js';
 import type { Services } from '../src/services.js';
 import { createSimulatorFromConfig } from '../src/simulators/simulator-from-config.js';
 import { createDatabase } from '../src/sink/database.js';
@@ -141,7 +140,7 @@ const services: Services = {
   alerts: alertFeed,
   alertRules: DEFAULT_ALERT_RULES,
   warehouse: createWarehouseReader({ sql }),
-  metrics: [createProcessMetrics(), streamLayer, broadcaster, alertFeed],
+  metrics: [streamLayer, broadcaster, alertFeed],
   readiness: [{ name: 'engine', check: () => streamLayer.check() }],
 };
 await streamLayer.start();

@@ -16,7 +16,6 @@ import { createAlertFeed } from './live/alert-feed.js';
 import { createBroadcaster } from './live/broadcaster.js';
 import { openFileLimit, sseClientCap } from './live/file-limits.js';
 import type { Logger } from './observability/logger.js';
-import { createProcessMetrics } from './observability/metrics.js';
 import { createStreamProcessorFromConfig } from './processor/processor-from-config.js';
 import type { Services } from './services.js';
 import { createSimulatorFromConfig } from './simulators/simulator-from-config.js';
@@ -93,7 +92,7 @@ export function createApplication(config: Config, logger: Logger): Application {
     alerts: alertFeed,
     alertRules: alertRulesFromConfig(config),
     warehouse: createWarehouseReader({ sql: readerSql, queryTimeoutMs: config.DATABASE_QUERY_TIMEOUT_MS }),
-    metrics: [createProcessMetrics(), streamLayer, broadcaster, simulator, alertFeed],
+    metrics: [streamLayer, broadcaster, simulator, alertFeed],
     readiness: [
       { name: 'kafka', check: () => pingKafka(admin) },
       { name: 'postgresql', check: () => pingDatabase(sql) },

@@ -5,6 +5,7 @@
  * Route groups live in `routes/<group>/` and export a `register<Group>Routes(app, services)` function.
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
+import { createMetricsRegistry } from '../observability/metrics.js';
 import type { Services } from '../services.js';
 import { createErrorHandler, validationHook } from './errors.js';
 import { installHttpGuards } from './middleware/http-guards.js';
@@ -20,12 +21,16 @@ export type ApiServices = Services;
 export function createApi(services: ApiServices) {
   const app = new OpenAPIHono({ defaultHook: validationHook });
   app.onError(createErrorHandler(services.logger));
-  const httpMetrics = createHttpMetrics();
+  const metrics = createMetricsRegistry({
+    sources: services.metrics,
+    onSourceError: (err) => services.logger.warn({ err }, 'metrics_source_failed'),
+  });
+  const httpMetrics = createHttpMetrics(metrics.registry);
   installHttpGuards(app, services.config, httpMetrics.middleware);
   registerHealthRoutes(app, services);
   registerStreamRoutes(app, services);
   registerLiveRoutes(app, services);
-  registerOperationsRoutes(app, services, [httpMetrics]);
+  registerOperationsRoutes(app, metrics);
   registerSimulateRoutes(app, services);
   return app;
 }

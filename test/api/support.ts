@@ -22,7 +22,6 @@ import {
 import { createAlertFeed } from '../../src/live/alert-feed.js';
 import { createBroadcaster } from '../../src/live/broadcaster.js';
 import { createSilentLogger } from '../../src/observability/logger.js';
-import { createProcessMetrics } from '../../src/observability/metrics.js';
 import type { Services } from '../../src/services.js';
 import { createSimulatorFromConfig } from '../../src/simulators/simulator-from-config.js';
 import { pingDatabase } from '../../src/sink/database.js';
@@ -125,7 +124,7 @@ export async function startApiStack(env: Record<string, string> = {}): Promise<A
     alerts: alertFeed,
     alertRules: DEFAULT_ALERT_RULES,
     warehouse: createWarehouseReader({ sql }),
-    metrics: [createProcessMetrics(), streamLayer, broadcaster, alertFeed],
+    metrics: [streamLayer, broadcaster, alertFeed],
     readiness: [
       { name: 'kafka', check: () => pingKafka(admin) },
       { name: 'postgresql', check: () => pingDatabase(sql) },

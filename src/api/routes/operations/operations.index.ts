@@ -1,10 +1,10 @@
 /**
- * `/metrics` (Prometheus text from every component's `MetricsSource`), `/openapi.json` and the docs UI.
+ * `/metrics` (Prometheus text from the application's prom-client registry: process and HTTP metrics and every
+ * component's `MetricsSource`), `/openapi.json` and the docs UI.
  */
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { Scalar } from '@scalar/hono-api-reference';
-import { type MetricsSource, renderPrometheus } from '../../../observability/metrics.js';
-import type { Services } from '../../../services.js';
+import type { MetricsRegistry } from '../../../observability/metrics.js';
 
 export const getMetrics = createRoute({
   method: 'get',
@@ -38,18 +38,9 @@ export const openApiInfo: Parameters<OpenAPIHono['getOpenAPI31Document']>[0] = {
   ],
 };
 
-/** `own` are the API's own sources (HTTP metrics); `services.metrics` is read at every scrape. */
-export function registerOperationsRoutes(
-  app: OpenAPIHono,
-  services: Pick<Services, 'metrics' | 'logger'>,
-  own: MetricsSource[] = [],
-) {
-  app.openapi(getMetrics, (c) => {
-    const text = renderPrometheus([...services.metrics, ...own], (err) =>
-      services.logger.warn({ err }, 'metrics_source_failed'),
-    );
-    return c.text(text, 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
-  });
+/** `metrics` is the application's registry; it reads the components' sources at every scrape. */
+export function registerOperationsRoutes(app: OpenAPIHono, metrics: Pick<MetricsRegistry, 'scrape' | 'contentType'>) {
+  app.openapi(getMetrics, async (c) => c.text(await metrics.scrape(), 200, { 'content-type': metrics.contentType }));
   app.doc31('/openapi.json', openApiInfo);
   app.get('/docs', Scalar({ url: '/openapi.json', pageTitle: 'telemetry-pipeline API' }));
 }
