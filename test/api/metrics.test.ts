@@ -8,27 +8,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createApi } from '../../src/api/app.js';
 import { createLogger } from '../../src/observability/logger.js';
 import type { MetricSample, MetricsSource } from '../../src/observability/metrics.js';
-import { parseFamilies as families, histogramSeries } from './prometheus-text.js';
+import { parseFamilies as families, HTTP_LATENCY_BOUNDS, histogramSeries } from './prometheus-text.js';
 import { type ApiStack, startApiStack } from './support.js';
 
 let stack: ApiStack;
 
-const BOUNDS = [
-  '0.001',
-  '0.0025',
-  '0.005',
-  '0.01',
-  '0.025',
-  '0.05',
-  '0.1',
-  '0.25',
-  '0.5',
-  '1',
-  '2.5',
-  '5',
-  '10',
-  '+Inf',
-];
 const ROUTES = new Set([
   '/health',
   '/ready',
@@ -122,8 +106,8 @@ describe('GET /metrics', () => {
     for (const m of series) {
       expect(Object.keys(m.labels).sort()).toEqual(['method', 'route']);
       expect(ROUTES).toContain(m.labels['route']);
-      expect(Object.keys(m.buckets ?? {}).sort()).toEqual([...BOUNDS].sort());
-      const cumulative = BOUNDS.map((le) => Number(m.buckets[le]));
+      expect(Object.keys(m.buckets ?? {}).sort()).toEqual([...HTTP_LATENCY_BOUNDS].sort());
+      const cumulative = HTTP_LATENCY_BOUNDS.map((le) => Number(m.buckets[le]));
       expect(cumulative).toEqual([...cumulative].sort((a, b) => a - b));
       expect(m.buckets['+Inf']).toBe(m.count);
     }

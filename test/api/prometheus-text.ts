@@ -63,3 +63,21 @@ export function histogramSeries(text: string, family: string): HistogramSeries[]
   }
   return [...series.values()];
 }
+
+/** The `le` bounds the HTTP latency histogram is specified with (docs/api.md), in the text format's spelling. */
+export const HTTP_LATENCY_BOUNDS = [
+  '0.001',
+  '0.0025',
+  '0.005',
+  '0.01',
+  '0.025',
+  '0.05',
+  '0.1',
+  '0.25',
+  '0.5',
+  '1',
+  '2.5',
+  '5',
+  '10',
+  '+Inf',
+];

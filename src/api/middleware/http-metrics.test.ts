@@ -1,25 +1,8 @@
 import { Hono } from 'hono';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { histogramSeries, parseFamilies } from '../../../test/api/prometheus-text.js';
+import { HTTP_LATENCY_BOUNDS, histogramSeries, parseFamilies } from '../../../test/api/prometheus-text.js';
 import { createHttpMetrics } from './http-metrics.js';
-
-const BOUNDS = [
-  '0.001',
-  '0.0025',
-  '0.005',
-  '0.01',
-  '0.025',
-  '0.05',
-  '0.1',
-  '0.25',
-  '0.5',
-  '1',
-  '2.5',
-  '5',
-  '10',
-  '+Inf',
-];
 
 function appWithMetrics() {
   const registry = new Registry();
@@ -79,7 +62,7 @@ describe('createHttpMetrics', () => {
     expect(text).toContain('\nhttp_request_duration_seconds_bucket{method="GET",route="/slow",le="+Inf"} 1\n');
     expect(text).toContain('\nhttp_request_duration_seconds_count{method="GET",route="/slow"} 1\n');
     const [devices, slow] = series;
-    expect(Object.keys(devices?.buckets ?? {}).sort()).toEqual([...BOUNDS].sort());
+    expect(Object.keys(devices?.buckets ?? {}).sort()).toEqual([...HTTP_LATENCY_BOUNDS].sort());
     expect(devices?.count).toBe('2');
     expect(devices?.buckets?.['+Inf']).toBe('2');
     // The slow route slept 30 ms: not within 25 ms, within 10 s.
