@@ -26,7 +26,7 @@ import type { Side } from '../core/topology.js';
 import { AppError } from '../errors.js';
 import type { Component, ReadinessCheck } from '../lifecycle.js';
 import type { Logger } from '../observability/logger.js';
-import type { MetricSample, MetricsSource } from '../observability/metrics.js';
+import type { MetricsSource } from '../observability/metrics.js';
 import {
   type FetchedPartition,
   type FetchLimits,
@@ -37,6 +37,7 @@ import {
 import { GroupMembership } from '../processor/group-membership.js';
 import { DEFAULT_FETCH_LIMITS, membershipTiming, SIDES, sourceTopic } from '../processor/processor-options.js';
 import { PartitionTask } from '../processor/task.js';
+import { type AlertComponentStats, alertMetricSamples } from './alert-metrics.js';
 import { AlertPartition } from './alert-partition.js';
 import { readDeviceStates } from './alert-state.js';
 import { type AlertTopics, ensureAlertTopics } from './alert-topics.js';
@@ -69,15 +70,7 @@ export interface AlertComponentOptions {
   clock?: WallClock;
 }
 
-export interface AlertComponentStats {
-  recordsIn: number;
-  recordsSkipped: number;
-  alertChanges: number;
-  opened: Record<string, number>;
-  cleared: Record<string, number>;
-  flushes: number;
-  lag: number;
-}
+export type { AlertComponentStats } from './alert-metrics.js';
 
 export interface AlertComponent extends Component, MetricsSource {
   readonly readiness: ReadinessCheck;
@@ -343,69 +336,6 @@ export function createAlertComponent(options: AlertComponentOptions): AlertCompo
     },
     stats,
     active,
-    metrics(): MetricSample[] {
-      const s = stats();
-      const activeNow = active();
-      const samples: MetricSample[] = [];
-      for (const type of ALERT_TYPES) {
-        const labels = { type };
-        samples.push(
-          {
-            name: 'alerts_opened_total',
-            help: 'Alert episodes opened',
-            type: 'counter',
-            value: s.opened[type] ?? 0,
-            labels,
-          },
-          {
-            name: 'alerts_cleared_total',
-            help: 'Alert episodes cleared',
-            type: 'counter',
-            value: s.cleared[type] ?? 0,
-            labels,
-          },
-          {
-            name: 'alerts_active',
-            help: 'Active alert episodes of the partitions this instance owns',
-            type: 'gauge',
-            value: activeNow.filter((a) => a.type === type).length,
-            labels,
-          },
-        );
-      }
-      samples.push(
-        {
-          name: 'alerts_records_in_total',
-          help: 'Source records judged by the alert detector',
-          type: 'counter',
-          value: s.recordsIn,
-        },
-        {
-          name: 'alerts_records_skipped_total',
-          help: 'Source records the alert detector skipped (undecodable or refused; the processor dead-letters them)',
-          type: 'counter',
-          value: s.recordsSkipped,
-        },
-        {
-          name: 'alerts_changes_written_total',
-          help: 'Alert changes written to device_alerts',
-          type: 'counter',
-          value: s.alertChanges,
-        },
-        {
-          name: 'alerts_lag_records',
-          help: 'Source records the alert detector has not judged yet',
-          type: 'gauge',
-          value: s.lag,
-        },
-        {
-          name: 'alerts_group_lag_records',
-          help: "Source records after the alert group's committed offsets (from the broker)",
-          type: 'gauge',
-          value: membership.lag() ?? 0,
-        },
-      );
-      return samples;
-    },
+    metrics: () => alertMetricSamples(stats(), active(), membership.lag() ?? 0),
   };
 }
