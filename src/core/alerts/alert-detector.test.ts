@@ -124,6 +124,31 @@ describe('inactive', () => {
     expect(t.changes[0]).toMatchObject({ latitude: 9.1, longitude: 107.1, severity: 'warning', worst_value: null });
   });
 
+  it('records a silence that only the next fix shows, opening and clearing it at once', () => {
+    const t = detector();
+    t.location(fix(T0, 9.1, 107.1));
+    t.location(fix(T0 + 9_999)); // just short of the interval: no episode
+    t.location(fix(T0 + 19_999)); // exactly the interval after 9_999, with no timer in between
+    t.location(fix(T0 + 25_000));
+    expect(t.changes.map((c) => [c.alert_id, c.status, c.opened_at, c.cleared_at, c.revision])).toEqual([
+      [`dev-1/inactive/-/${T0 + 19_999}`, 'active', T0 + 19_999, null, 1],
+      [`dev-1/inactive/-/${T0 + 19_999}`, 'cleared', T0 + 19_999, T0 + 19_999, 2],
+    ]);
+    expect(t.changes[0]).toMatchObject({ latitude: 9, longitude: 107 });
+  });
+
+  it('gives the timer and the late-seen silence the same episode', () => {
+    const byTimer = detector();
+    byTimer.location(fix(T0));
+    byTimer.d.advanceTime(T0 + 12_000);
+    byTimer.location(fix(T0 + 14_000));
+    const byFix = detector();
+    byFix.location(fix(T0));
+    byFix.location(fix(T0 + 14_000));
+    expect(byFix.changes).toEqual(byTimer.changes);
+    expect(byFix.changes.at(-1)).toMatchObject({ opened_at: T0 + 10_000, cleared_at: T0 + 14_000, status: 'cleared' });
+  });
+
   it('never fires for a device that has not sent a fix', () => {
     const t = detector();
     t.status(reading(T0, { sound: 40 }));

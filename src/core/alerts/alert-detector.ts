@@ -10,7 +10,9 @@
  * - `outside_geofence`: opens at the first fix outside the box, counts the fixes outside, clears at the first fix
  *   back inside.
  * - `inactive`: opens when no fix followed the last one for `inactiveAfterMs` (`opened_at` = last fix +
- *   `inactiveAfterMs`), judged by the time `advanceTime` is given; clears at the next fix.
+ *   `inactiveAfterMs`), judged by the time `advanceTime` is given; clears at the next fix. A next fix that comes
+ *   `inactiveAfterMs` or more after the last one, before the time said so, opens and clears the episode at once,
+ *   so every silence the fixes show is an episode whatever the timer saw.
  *
  * Events are judged in the order they are processed: a late reading counts into the episode active when it is
  * processed (and moves `updated_at` only forward), and a late anomalous reading with no episode active opens one
@@ -62,6 +64,12 @@ export class AlertDetector {
     device.applied.location = offset + 1;
     this.#changed.add(device.deviceId);
     const ts = event.eventTs;
+    // A silence the timer had no time to see (the partition jumped over it: a backlog, or the device alone in its
+    // partition) is shown by this fix itself: the episode opens and clears at once, as a timer would have had it.
+    const silentUntil = device.lastFix ? device.lastFix.ts + this.#rules.inactiveAfterMs : Number.POSITIVE_INFINITY;
+    if (!device.inactive && ts >= silentUntil && device.lastFix) {
+      device.inactive = this.#open(device, 'inactive', null, silentUntil, null, 0, null, device.lastFix);
+    }
     if (device.inactive) {
       this.#clear(device.inactive, Math.max(ts, device.inactive.record.opened_at));
       device.inactive = null;
