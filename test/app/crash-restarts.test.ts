@@ -8,6 +8,7 @@
  * The app runs against a private broker and its own database, so it can use the real topic and group names.
  */
 import { describe, expect, it } from 'vitest';
+import { json, metric, sleep, waitFor, waitReady } from '../helpers/app-http.js';
 import { type AppProcess, startApp } from '../helpers/app-process.js';
 import { createTestDatabaseUrl } from '../helpers/db.js';
 import { startPrivateKafka } from '../helpers/private-kafka.js';
@@ -20,30 +21,6 @@ interface Window {
   id: string;
   event_count: number;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(200);
-  }
-}
-
-const json = async <T>(port: number, path: string): Promise<T> => {
-  const res = await fetch(`http://127.0.0.1:${port}${path}`, { signal: AbortSignal.timeout(5000) });
-  if (!res.ok) throw new Error(`${path}: ${res.status}`);
-  return (await res.json()) as T;
-};
-
-const metric = async (port: number, name: string): Promise<number> => {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-  return Number(line?.split(' ')[1]);
-};
 
 describe('the app after three crashes in a row', () => {
   it('comes back ready each time, and the warehouse then catches up with the stream layer within seconds', async () => {
@@ -62,10 +39,7 @@ describe('the app after three crashes in a row', () => {
         const startedAt = Date.now();
         app = startApp(env);
         const port = await app.listening;
-        await waitFor('/ready', 60_000, async () => {
-          const res = await fetch(`http://127.0.0.1:${port}/ready`, { signal: AbortSignal.timeout(3000) });
-          return res.status === 200 ? true : undefined;
-        });
+        await waitReady(port);
         const readyMs = Date.now() - startedAt;
         // What the stream layer shows now, the warehouse must show too, within seconds of readiness.
         const seen = await waitFor('stream-layer state', 10_000, async () => {
