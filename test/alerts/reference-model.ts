@@ -84,21 +84,8 @@ export function expectedAlerts(fixes: readonly Fix[], readings: readonly Reading
       let run: { opened: number; last: number; count: number; worst: number; worstBy: number } | null = null;
       const close = (clearedAt: number | null) => {
         if (!run) return;
-        alerts.push({
-          alert_id: id(device, 'sensor_anomaly', metric, run.opened),
-          device_id: device,
-          type: 'sensor_anomaly',
-          metric,
-          status: clearedAt === null ? 'active' : 'cleared',
-          severity: run.worstBy > rules.criticalDeviation * width ? 'critical' : 'warning',
-          opened_at: run.opened,
-          cleared_at: clearedAt,
-          updated_at: clearedAt ?? run.last,
-          readings: run.count,
-          worst_value: run.worst,
-          // One revision when opened, one per further reading, one when cleared.
-          revision: run.count + (clearedAt === null ? 0 : 1),
-        });
+        const severe = run.worstBy > rules.criticalDeviation * width;
+        alerts.push(runEpisode(device, 'sensor_anomaly', metric, run, run.worst, severe, clearedAt));
         run = null;
       };
       for (const r of list) {
@@ -109,7 +96,7 @@ export function expectedAlerts(fixes: readonly Fix[], readings: readonly Reading
           if (!run) run = { opened: r.event_ts, last: r.event_ts, count: 1, worst: value, worstBy: by };
           else {
             run.count++;
-            run.last = r.event_ts;
+            run.last = Math.max(run.last, r.event_ts);
             if (by > run.worstBy) Object.assign(run, { worst: value, worstBy: by });
           }
         } else if (run && r.event_ts >= run.last + rules.clearAfterMs) close(r.event_ts);
@@ -151,18 +138,32 @@ export function expectedAlerts(fixes: readonly Fix[], readings: readonly Reading
     run: { opened: number; last: number; count: number; worst: number },
     clearedAt: number | null,
   ): ExpectedAlert {
+    const severe = run.worst > rules.criticalDeviation * boxWidth;
+    return runEpisode(device, 'outside_geofence', null, run, run.worst, severe, clearedAt);
+  }
+
+  /** An episode made of a run of readings (or fixes): one revision when opened, one per further one, one to clear. */
+  function runEpisode(
+    device: string,
+    type: 'sensor_anomaly' | 'outside_geofence',
+    metric: string | null,
+    run: { opened: number; last: number; count: number },
+    worst: number,
+    severe: boolean,
+    clearedAt: number | null,
+  ): ExpectedAlert {
     return {
-      alert_id: id(device, 'outside_geofence', null, run.opened),
+      alert_id: id(device, type, metric, run.opened),
       device_id: device,
-      type: 'outside_geofence',
-      metric: null,
+      type,
+      metric,
       status: clearedAt === null ? 'active' : 'cleared',
-      severity: run.worst > rules.criticalDeviation * boxWidth ? 'critical' : 'warning',
+      severity: severe ? 'critical' : 'warning',
       opened_at: run.opened,
       cleared_at: clearedAt,
       updated_at: clearedAt ?? run.last,
       readings: run.count,
-      worst_value: run.worst,
+      worst_value: worst,
       revision: run.count + (clearedAt === null ? 0 : 1),
     };
   }

@@ -10,6 +10,7 @@ import { DEFAULT_ALERT_RULES } from '../../src/core/alerts/alert-rules.js';
 import { createSilentLogger } from '../../src/observability/logger.js';
 import { brokers, createTestTopics, readRecords, uniqueName } from '../helpers/kafka.js';
 import { type Event, produce } from '../processor/helpers.js';
+import { expectedAlerts, type Fix, type Reading, SPECIFIED_RULES } from './reference-model.js';
 
 const B = Math.floor(Date.now() / 1000) * 1000 - 60_000;
 const fix = (device: string, t: number, latitude = 9, longitude = 107): Event => ({
@@ -120,6 +121,20 @@ async function until(what: string, timeoutMs: number, check: () => boolean) {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
+
+describe('the reference model of the other alert tests', () => {
+  it('gives the hand-derived episodes of the scenario', () => {
+    const events = scenario();
+    const fixes = events.filter((e) => e.topic === 'location').map((e) => e.value as unknown as Fix);
+    const readings = events.filter((e) => e.topic === 'status').map((e) => e.value as unknown as Reading);
+    const model = expectedAlerts(fixes, readings, SPECIFIED_RULES, Number.POSITIVE_INFINITY);
+    expect(model.map((a) => a.alert_id)).toEqual(expected.map((a) => a.alert_id));
+    for (const [i, alert] of model.entries()) {
+      const { latitude: _lat, ...without } = expected[i] as Record<string, unknown>;
+      expect(alert).toMatchObject(without);
+    }
+  });
+});
 
 describe('the alert component on a scripted scenario', () => {
   it('raises exactly the expected episodes with their open and clear times', async () => {
