@@ -100,33 +100,42 @@ export function createApplication(config: Config, logger: Logger): Application {
       { name: 'alert-feed', check: () => alertFeed.check() },
     ],
   };
-  const components: Component[] = [];
+  /**
+   * Layers, started in this order and stopped in reverse; the components of one layer do not depend on each other,
+   * so they stop side by side (a shutdown waits for the slowest of a layer, not for the sum).
+   */
+  const writers: Component[] = [];
+  const engines: Component[] = [];
   // The embedded engine writes the warehouse itself; with ksqlDB, Kafka Connect does (connect/).
   if (config.ENGINE === 'embedded' && config.SINK_ENABLED) {
     const sink = createWarehouseSinkFromConfig(config, { sql, kafka, logger });
     services.metrics.push(sink.metrics);
     services.readiness.push(sink.readiness);
-    components.push(sink);
+    writers.push(sink);
   }
   // The embedded engine: the ksqlDB statements of ksql/ as a Kafka consumer/producer (docs/processor.md).
   if (config.ENGINE === 'embedded') {
     const processor = createStreamProcessorFromConfig(config, kafka, logger);
     services.metrics.push(processor);
     services.readiness.push(processor.readiness);
-    components.push(processor);
+    engines.push(processor);
   }
   // Alerts read the source topics, so they run beside either engine (docs/alerts.md).
   if (config.ALERTS_ENABLED) {
     const alerts = createAlertComponentFromConfig(config, kafka, logger);
     services.metrics.push(alerts);
     services.readiness.push(alerts.readiness);
-    components.push(alerts);
+    engines.push(alerts);
   }
-  // The stream layer reads the engine's outputs; the API serves it. Heartbeats keep idle SSE connections open.
-  components.push(streamLayer, alertFeed, createSseHeartbeat({ broadcaster, intervalMs: config.SSE_HEARTBEAT_MS }));
-  // Keep this after the processor and sink so a running simulation is flushed before they stop.
-  components.push({ name: 'simulator', start: async () => {}, stop: () => services.simulator.close() });
-  const started: Component[] = [];
+  const layers: Component[][] = [
+    writers,
+    engines,
+    // The stream layer reads the engine's outputs; the API serves it. Heartbeats keep idle SSE connections open.
+    [streamLayer, alertFeed, createSseHeartbeat({ broadcaster, intervalMs: config.SSE_HEARTBEAT_MS })],
+    // Last, so that a running simulation is flushed before the engines and the sink stop.
+    [{ name: 'simulator', start: async () => {}, stop: () => services.simulator.close() }],
+  ];
+  const started: Component[][] = [];
 
   /**
    * Kafka or PostgreSQL may come up after the app (or be restarted): wait for both with capped backoff while
@@ -161,21 +170,29 @@ export function createApplication(config: Config, logger: Logger): Application {
     services,
     async start(signal?: AbortSignal) {
       await waitForDependencies(signal);
-      for (const component of components) {
-        await component.start();
-        started.push(component);
-        logger.info({ component: component.name }, 'component_started');
+      for (const layer of layers) {
+        const up: Component[] = [];
+        started.push(up);
+        for (const component of layer) {
+          await component.start();
+          up.push(component);
+          logger.info({ component: component.name }, 'component_started');
+        }
       }
       if (config.SIMULATOR_AUTOSTART) simulator.startRun({});
     },
     async stop() {
-      for (const component of started.reverse()) {
-        try {
-          await component.stop();
-          logger.info({ component: component.name }, 'component_stopped');
-        } catch (err) {
-          logger.error({ component: component.name, err }, 'component_stop_failed');
-        }
+      for (const layer of started.reverse()) {
+        await Promise.all(
+          layer.map(async (component) => {
+            try {
+              await component.stop();
+              logger.info({ component: component.name }, 'component_stopped');
+            } catch (err) {
+              logger.error({ component: component.name, err }, 'component_stop_failed');
+            }
+          }),
+        );
       }
       await admin.close().catch((err: unknown) => logger.warn({ err }, 'kafka_admin_close_failed'));
       await Promise.all([sql.end({ timeout: 5 }), readerSql.end({ timeout: 5 })]);
