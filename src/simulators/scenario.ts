@@ -74,9 +74,9 @@ export interface ScenarioConfig {
   wander: DeviceEpisode | undefined;
 }
 
-/** A 400 naming the field, with the envelope the schema's errors have. */
+/** A 400 naming the field, with the details the schema's errors have. */
 function invalid(field: string, message: string): AppError {
-  return new AppError('BAD_REQUEST', `invalid body field: ${field} (${message})`, {
+  return new AppError('BAD_REQUEST', `${field}: ${message}`, {
     details: [{ field, message }],
   });
 }
