@@ -10,6 +10,7 @@
  *   npm run simulate                                   # the specification: 3 devices, 2 s / 0.5 s, until Ctrl-C
  *   npm run simulate -- --devices 50 --seed 42 --duration-ms 60000
  *   npm run simulate -- --device-ids truck-1,truck-2 --sigma 0.002 --boundary reflect
+ *   npm run simulate -- --silent-devices 1 --silent-for-ms 30000 --wander-devices 1 --wander-for-ms 60000
  */
 import { parseArgs } from 'node:util';
 import { createAdmin, ensureTopics } from '../src/bus/kafka-admin.js';
@@ -31,6 +32,12 @@ const usage = `usage: npm run simulate -- [options]
   --duration-ms MS            stop after this long
   --max-events N              stop after this many events in total
   --sensors JSON              per-sensor overrides, e.g. '{"sound":{"anomaly_rate":0.5}}'
+  --silent-devices N          the first N devices go silent (no locations, no statuses) (default 0)
+  --silent-after-ms MS        ... this long after the start (default 10000)
+  --silent-for-ms MS          ... and resume after this long (default: silent until the end)
+  --wander-devices N          the next N devices walk out of lat 8-10 / lon 106-108 (default 0)
+  --wander-after-ms MS        ... this long after the start (default 10000)
+  --wander-for-ms MS          ... and start walking back after this long (default: stay out)
   --location-topic NAME       (default device_location)
   --status-topic NAME         (default device_status)
   --brokers host:port,...     (default KAFKA_BROKERS or 127.0.0.1:9092)
@@ -68,6 +75,12 @@ async function main(): Promise<number> {
       'duration-ms': { type: 'string' },
       'max-events': { type: 'string' },
       sensors: { type: 'string' },
+      'silent-devices': { type: 'string' },
+      'silent-after-ms': { type: 'string' },
+      'silent-for-ms': { type: 'string' },
+      'wander-devices': { type: 'string' },
+      'wander-after-ms': { type: 'string' },
+      'wander-for-ms': { type: 'string' },
       'location-topic': { type: 'string' },
       'status-topic': { type: 'string' },
       brokers: { type: 'string' },
@@ -92,6 +105,12 @@ async function main(): Promise<number> {
     duration_ms: numberOption(values['duration-ms'], 'duration-ms'),
     max_events: numberOption(values['max-events'], 'max-events'),
     sensors: values.sensors === undefined ? undefined : JSON.parse(values.sensors),
+    silent_devices: numberOption(values['silent-devices'], 'silent-devices'),
+    silent_after_ms: numberOption(values['silent-after-ms'], 'silent-after-ms'),
+    silent_for_ms: numberOption(values['silent-for-ms'], 'silent-for-ms'),
+    wander_devices: numberOption(values['wander-devices'], 'wander-devices'),
+    wander_after_ms: numberOption(values['wander-after-ms'], 'wander-after-ms'),
+    wander_for_ms: numberOption(values['wander-for-ms'], 'wander-for-ms'),
   });
   if (!parsed.success) {
     for (const issue of parsed.error.issues) console.error(`invalid option ${issue.path.join('.')}: ${issue.message}`);

@@ -4,13 +4,20 @@
  *
  * Field names are snake_case like the events and the error envelope. Every field is optional: `{}` runs the
  * specification's defaults (3 devices `dev-1..dev-3`, one location fix every 2 s and one status reading
- * every 0.5 s per device).
+ * every 0.5 s per device, no device silent or wandering: `scenario.ts`).
  */
 import { z } from 'zod';
 import { DEVICE_ID_PATTERN, DEVICE_ID_RULE } from '../core/device-id.js';
 import { type Boundary, DEFAULT_SIGMA, type Position, SPEC_START } from '../core/movement.js';
 import { DEFAULT_SENSORS, SENSOR_NAMES, type SensorSpec, type SensorSpecs } from '../core/sensors.js';
 import { AppError } from '../errors.js';
+import {
+  describeScenario,
+  refineScenarioRequest,
+  resolveScenario,
+  type ScenarioConfig,
+  scenarioRequestFields,
+} from './scenario.js';
 
 const SensorOverrideSchema = z
   .object({
@@ -65,9 +72,11 @@ export const SimulationRequestSchema = z
       .describe('Seed for replayable values; a random one is chosen (and reported) when absent'),
     duration_ms: z.number().int().min(1).max(31_536_000_000).optional().describe('Stop after this long'),
     max_events: z.number().int().min(1).optional().describe('Stop after this many events in total'),
+    ...scenarioRequestFields,
   })
   .strict()
   .superRefine((req, ctx) => {
+    refineScenarioRequest(req, ctx);
     if (req.devices && req.device_count !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['device_count'], message: 'give either devices or device_count' });
     }
@@ -95,7 +104,7 @@ export const SimulationRequestSchema = z
 export type SimulationRequest = z.infer<typeof SimulationRequestSchema>;
 
 /** A fully resolved run configuration. */
-export interface SimulationConfig {
+export interface SimulationConfig extends ScenarioConfig {
   devices: string[];
   locationIntervalMs: number;
   statusIntervalMs: number;
@@ -138,7 +147,10 @@ export function deviceIds(count: number): string[] {
   return Array.from({ length: count }, (_, i) => `dev-${i + 1}`);
 }
 
-/** Fills a validated request from the defaults; `randomSeed` is used only when the request has no seed. */
+/**
+ * Fills a validated request from the defaults; `randomSeed` is used only when the request has no seed. Throws
+ * `BAD_REQUEST` naming the field when the script (`silent_*`, `wander_*`) does not fit the resolved run.
+ */
 export function resolveSimulation(
   request: SimulationRequest,
   defaults: SimulationDefaults,
@@ -157,9 +169,11 @@ export function resolveSimulation(
       return [name, spec];
     }),
   ) as SensorSpecs;
+  const devices = request.devices ?? deviceIds(request.device_count ?? defaults.deviceCount);
+  const locationIntervalMs = request.location_interval_ms ?? defaults.locationIntervalMs;
   return {
-    devices: request.devices ?? deviceIds(request.device_count ?? defaults.deviceCount),
-    locationIntervalMs: request.location_interval_ms ?? defaults.locationIntervalMs,
+    devices,
+    locationIntervalMs,
     statusIntervalMs: request.status_interval_ms ?? defaults.statusIntervalMs,
     sigma: request.sigma ?? defaults.sigma,
     boundary: request.boundary ?? 'none',
@@ -168,6 +182,7 @@ export function resolveSimulation(
     seed: request.seed ?? randomSeed(),
     durationMs: request.duration_ms,
     maxEvents: request.max_events,
+    ...resolveScenario(request, { devices, locationIntervalMs }),
   };
 }
 
@@ -228,6 +243,7 @@ export function describeSimulation(config: SimulationConfig) {
     seed: config.seed,
     duration_ms: config.durationMs ?? null,
     max_events: config.maxEvents ?? null,
+    ...describeScenario(config),
     requested_events_per_second: requestedRate(config),
   };
 }

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createManualClock } from '../clock.js';
+import { degreesOutside } from '../core/alerts/alert-rules.js';
 import { LocationRecordSchema, StatusRecordSchema } from '../core/events.js';
+import { OPERATIONAL_BOX } from '../core/movement.js';
 import type { OutgoingRecord } from './batching-sender.js';
 import { resolveSimulation, type SimulationRequest, SPEC_DEFAULTS } from './simulation-config.js';
 import { startSimulationRun } from './simulation-run.js';
@@ -110,5 +112,53 @@ describe('simulation run', () => {
     expect(counters.status.generated).toBe(3);
     expect(records.map((r) => r.timestamp)).toEqual([59_125, 59_625, 60_125]);
     run.halt();
+  });
+
+  describe('with a script', () => {
+    const T0 = 1_764_000_000_000;
+    /** The values of one device's events on one topic, by offset from the start (ids aside). */
+    const valuesOf = (records: OutgoingRecord[], topic: string, device: string) =>
+      new Map(
+        records
+          .filter((r) => r.topic === topic && r.key === device)
+          .map((r) => {
+            const { id: _id, ...rest } = JSON.parse(r.value);
+            return [r.timestamp - T0, rest];
+          }),
+      );
+
+    it('publishes nothing of a silent device inside its window, then resumes where the seed puts it', () => {
+      const plain = runFor({ seed: 7 }, 20_000 - 1).records;
+      const { records, run } = runFor(
+        { seed: 7, silent_devices: 1, silent_after_ms: 4000, silent_for_ms: 6000 },
+        20_000 - 1,
+      );
+      // dev-1 fires locations at 333 + 2000·k and statuses at 41 + 500·k: 3 and 12 of them fall in [4000, 10000).
+      expect(run.counters().location.skippedSilent).toBe(3);
+      expect(run.counters().status.skippedSilent).toBe(12);
+      for (const topic of ['loc', 'st']) {
+        const silent = valuesOf(records, topic, 'dev-1');
+        expect([...silent.keys()].filter((ms) => ms >= 4000 && ms < 10_000)).toEqual([]);
+        const expected = [...valuesOf(plain, topic, 'dev-1')].filter(([ms]) => ms < 4000 || ms >= 10_000);
+        expect([...silent]).toEqual(expected);
+        for (const other of ['dev-2', 'dev-3'])
+          expect(valuesOf(records, topic, other)).toEqual(valuesOf(plain, topic, other));
+      }
+    });
+
+    it('walks a wandering device out of the box and back onto its own walk', () => {
+      const plain = valuesOf(runFor({ seed: 7 }, 60_000).records, 'loc', 'dev-1');
+      const { records } = runFor({ seed: 7, wander_devices: 1, wander_after_ms: 4000, wander_for_ms: 20_000 }, 60_000);
+      const fixes = valuesOf(records, 'loc', 'dev-1');
+      expect(fixes.size).toBe(plain.size);
+      // Out over [4000, 14000), away until 24000, back over [24000, 34000).
+      for (const [ms, fix] of fixes) {
+        const outside = degreesOutside(fix.latitude, fix.longitude, OPERATIONAL_BOX);
+        if (ms < 4000 || ms >= 34_000) expect(fix).toEqual(plain.get(ms));
+        if (ms >= 14_000 && ms < 24_000) expect(outside).toBeGreaterThanOrEqual(0.5);
+        if (ms >= 34_000) expect(outside).toBe(0);
+      }
+      expect(valuesOf(records, 'loc', 'dev-2')).toEqual(valuesOf(runFor({ seed: 7 }, 60_000).records, 'loc', 'dev-2'));
+    });
   });
 });

@@ -8,12 +8,14 @@
  * is exactly its interval and a seed reproduces every value. A tick that comes more than `maxLagMs` late
  * (event loop stalled) is skipped and counted instead of being fired in a burst, and the walk's next step
  * then spans the longer gap. A tick the sender has no room for (backpressure) still advances the device's
- * models (the device keeps moving) but its event is not published; it is counted as skipped.
+ * models (the device keeps moving) but its event is not published; it is counted as skipped. So does a tick of
+ * a device while the script has it silent (`scenario.ts`), counted apart.
  */
 
 import type { Clock, TimerHandle } from '../clock.js';
 import type { BatchingSender } from './batching-sender.js';
 import { createDevices, nextLocationEvent, nextStatusEvent, type SimulatedDevice } from './devices.js';
+import { isSilentAt, type ScenarioSchedule, scheduleScenario } from './scenario.js';
 import type { SimulationConfig } from './simulation-config.js';
 
 export interface RunTopics {
@@ -28,6 +30,8 @@ export interface KindCounters {
   skippedBackpressure: number;
   /** Ticks skipped because the scheduler fell more than `maxLagMs` behind. */
   skippedLate: number;
+  /** Ticks not published because the script had their device silent. */
+  skippedSilent: number;
 }
 
 export interface SimulationRunOptions {
@@ -45,6 +49,8 @@ export interface SimulationRunOptions {
 
 export interface SimulationRun {
   readonly startedAt: number;
+  /** The script in absolute time: which devices are silent or wander, and when. */
+  readonly schedule: ScenarioSchedule;
   /** True once the duration or event budget is used up, or after `halt`. */
   readonly finished: boolean;
   /** Stops scheduling; events already handed to the sender are not affected. */
@@ -93,10 +99,11 @@ export function startSimulationRun(options: SimulationRunOptions): SimulationRun
   const startedAt = clock.now();
   const endAt = config.durationMs === undefined ? Number.POSITIVE_INFINITY : startedAt + config.durationMs;
   const maxEvents = config.maxEvents ?? Number.POSITIVE_INFINITY;
-  const devices: SimulatedDevice[] = createDevices(config, startedAt);
+  const schedule = scheduleScenario(config, startedAt);
+  const devices: SimulatedDevice[] = createDevices(config, startedAt, schedule);
   const counters = {
-    location: { generated: 0, skippedBackpressure: 0, skippedLate: 0 },
-    status: { generated: 0, skippedBackpressure: 0, skippedLate: 0 },
+    location: { generated: 0, skippedBackpressure: 0, skippedLate: 0, skippedSilent: 0 },
+    status: { generated: 0, skippedBackpressure: 0, skippedLate: 0, skippedSilent: 0 },
   };
 
   const n = devices.length;
@@ -124,6 +131,10 @@ export function startSimulationRun(options: SimulationRunOptions): SimulationRun
     const device = devices[tick.device]!;
     const kindCounters = tick.kind === 0 ? counters.location : counters.status;
     const event = tick.kind === 0 ? nextLocationEvent(device, tick.due) : nextStatusEvent(device, tick.due);
+    if (device.silent && isSilentAt(device.silent, tick.due)) {
+      kindCounters.skippedSilent++;
+      return;
+    }
     const accepted = sender.offer({
       topic: tick.kind === 0 ? topics.location : topics.status,
       key: device.id,
@@ -178,6 +189,7 @@ export function startSimulationRun(options: SimulationRunOptions): SimulationRun
 
   return {
     startedAt,
+    schedule,
     get finished() {
       return finished;
     },

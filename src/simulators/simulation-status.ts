@@ -1,8 +1,10 @@
 /**
  * The status report of the simulator controller (`GET /simulate`): state, configuration, per-topic counts,
- * measured rates and errors. One zod schema, used for the OpenAPI document and as the TypeScript type.
+ * measured rates, the script's timeline (silent and wandering devices) and errors. One zod schema, used for the
+ * OpenAPI document and as the TypeScript type.
  */
 import { z } from 'zod';
+import { ScenarioReportSchema } from './scenario.js';
 
 const SensorParamsSchema = z.object({
   min: z.number(),
@@ -22,6 +24,12 @@ export const SimulationConfigReportSchema = z.object({
   seed: z.union([z.number(), z.string()]).describe('Replays the same values when posted again'),
   duration_ms: z.number().int().nullable(),
   max_events: z.number().int().nullable(),
+  silent_devices: z.number().int(),
+  silent_after_ms: z.number().int().nullable().describe('null without silent devices'),
+  silent_for_ms: z.number().int().nullable().describe('null: silent until the run ends'),
+  wander_devices: z.number().int(),
+  wander_after_ms: z.number().int().nullable().describe('null without wandering devices'),
+  wander_for_ms: z.number().int().nullable().describe('null: away until the run ends'),
   requested_events_per_second: z.number(),
 });
 
@@ -33,6 +41,7 @@ export const TopicReportSchema = z.object({
   abandoned: z.number().int().describe('Events still unsent when the run stopped (broker unreachable)'),
   skipped_backpressure: z.number().int().describe('Ticks not published because the producer queue was full'),
   skipped_late: z.number().int().describe('Ticks skipped because the scheduler fell behind'),
+  skipped_silent: z.number().int().describe('Ticks not published because their device was silent'),
   events_per_second: z.number().describe('sent / elapsed seconds'),
   events_per_second_per_device: z.number(),
 });
@@ -47,6 +56,7 @@ export const SimulationStatusSchema = z.object({
   elapsed_ms: z.number().int(),
   config: SimulationConfigReportSchema.nullable(),
   topics: z.object({ location: TopicReportSchema, status: TopicReportSchema }).nullable(),
+  scenario: ScenarioReportSchema.nullable(),
   buffered: z.number().int().describe('Events queued or in flight right now'),
   errors: z.object({
     failed_sends: z.number().int().describe('Failed send attempts'),
@@ -65,6 +75,7 @@ export const idleStatus: SimulationStatus = {
   elapsed_ms: 0,
   config: null,
   topics: null,
+  scenario: null,
   buffered: 0,
   errors: { failed_sends: 0, last_error: null, last_error_at: null },
 };

@@ -18,6 +18,7 @@ import type { Logger } from '../observability/logger.js';
 import type { MetricSample } from '../observability/metrics.js';
 import { type BatchingSender, createBatchingSender, type SendBatch } from './batching-sender.js';
 import { createKafkaBatchSender, type SimulatorCompression } from './kafka-producer.js';
+import { reportScenario } from './scenario.js';
 import {
   checkLimits,
   describeSimulation,
@@ -137,6 +138,7 @@ export function createSimulatorController(options: SimulatorControllerOptions): 
         abandoned: t.abandoned,
         skipped_backpressure: counters[kind].skippedBackpressure,
         skipped_late: counters[kind].skippedLate,
+        skipped_silent: counters[kind].skippedSilent,
         events_per_second: rate,
         events_per_second_per_device: rate / devices,
       };
@@ -149,6 +151,7 @@ export function createSimulatorController(options: SimulatorControllerOptions): 
       elapsed_ms: elapsedMs,
       config: describeSimulation(active.config),
       topics: { location: topicReport(topics.location, 'location'), status: topicReport(topics.status, 'status') },
+      scenario: reportScenario(active.run.schedule, end),
       buffered: stats.buffered,
       errors: {
         failed_sends: stats.failedSends,

@@ -71,6 +71,15 @@ describe('POST /simulate', () => {
     [{ sensors: { temperature: { min: 40 } } }, 'sensors.temperature.max'],
     [{ sensors: { humidity: {} } }, 'sensors.humidity'],
     [{ speed: 3 }, 'speed'],
+    [{ silent_devices: 4 }, 'silent_devices'],
+    [{ silent_devices: 2, wander_devices: 2 }, 'wander_devices'],
+    [{ silent_devices: 1.5 }, 'silent_devices'],
+    [{ silent_devices: 1, silent_after_ms: -1 }, 'silent_after_ms'],
+    [{ silent_devices: 1, silent_for_ms: 0 }, 'silent_for_ms'],
+    [{ silent_for_ms: 5000 }, 'silent_for_ms'],
+    [{ wander_devices: 1, wander_after_ms: 5000, duration_ms: 5000 }, 'wander_after_ms'],
+    [{ wander_devices: 1, wander_for_ms: 11_999 }, 'wander_for_ms'],
+    [{ wander_devices: 1, wander_for_ms: 1e12 }, 'wander_for_ms'],
   ])('answers 400 naming the field for %j', async (body, field) => {
     const res = await post(makeApi(), body);
     expect(res.status).toBe(400);
@@ -78,6 +87,43 @@ describe('POST /simulate', () => {
     expect(error.code).toBe('BAD_REQUEST');
     expect(error.message).toContain(field);
     expect(error.details.map((d: { field: string }) => d.field)).toContain(field);
+  });
+
+  it('reports the resolved script in config and its timeline in scenario; nothing scripted by default', async () => {
+    const app = makeApi();
+    const plain = await read(await post(app, {}));
+    expect(plain.config).toMatchObject({ silent_devices: 0, silent_after_ms: null, wander_devices: 0 });
+    expect(plain.scenario).toEqual({ silent: null, wander: null });
+    await app.request('/simulate', { method: 'DELETE' });
+
+    const res = await post(app, { silent_devices: 1, silent_for_ms: 20_000, wander_devices: 1, wander_after_ms: 0 });
+    expect(res.status).toBe(202);
+    const body = await read(res);
+    expect(body.config).toMatchObject({
+      silent_devices: 1,
+      silent_after_ms: 10_000,
+      silent_for_ms: 20_000,
+      wander_devices: 1,
+      wander_after_ms: 0,
+      wander_for_ms: null,
+    });
+    // The manual clock stands at 0: dev-1 is silent over 10–30 s, dev-2 walks out over 0–10 s and stays away.
+    expect(body.scenario).toEqual({
+      silent: {
+        devices: ['dev-1'],
+        from: '1970-01-01T00:00:10.000Z',
+        until: '1970-01-01T00:00:30.000Z',
+        state: 'pending',
+      },
+      wander: {
+        devices: ['dev-2'],
+        from: '1970-01-01T00:00:00.000Z',
+        away_from: '1970-01-01T00:00:10.000Z',
+        until: null,
+        back_by: null,
+        state: 'leaving',
+      },
+    });
   });
 
   it('answers 400 for malformed JSON', async () => {
