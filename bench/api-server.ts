@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { Admin } from '@platformatic/kafka';
+import { createAlertComponent } from '../src/alerts/alert-component.js';
 import { createApi } from '../src/api/app.js';
 import { createSseHeartbeat } from '../src/api/sse.js';
 import { createProducer } from '../src/bus/producer.js';
@@ -43,6 +44,7 @@ const topics = {
   location: `bench_loc_${suffix}`,
   status: `bench_status_${suffix}`,
   alerts: `bench_alerts_${suffix}`,
+  alertState: `bench_alert_state_${suffix}`,
 };
 const schema = `bench_api_${suffix}`;
 
@@ -125,6 +127,16 @@ const broadcaster = createBroadcaster({ historySize: config.SSE_HISTORY_SIZE, ma
 streamLayer.onChange((c) => broadcaster.publish(c));
 const alertFeed = createAlertFeed({ kafka, topic: topics.alerts, logger });
 alertFeed.onChange((alert) => broadcaster.publish({ kind: 'alert', deviceId: alert.device_id, row: alert }));
+// The alert component on the bench's source topics, for the detection latency of bench/alerts.ts.
+const alertComponent = createAlertComponent({
+  brokers: kafka.brokers,
+  clientId: 'bench-api-alerts',
+  groupId: `bench-api-alerts-${suffix}`,
+  topics: { location: topics.location, status: topics.status, alerts: topics.alerts, state: topics.alertState },
+  rules: DEFAULT_ALERT_RULES,
+  logger,
+  partitions: 3,
+});
 const heartbeat = createSseHeartbeat({ broadcaster, intervalMs: config.SSE_HEARTBEAT_MS });
 const services: Services = {
   config,
@@ -145,6 +157,7 @@ const services: Services = {
 };
 await streamLayer.start();
 await alertFeed.start();
+await alertComponent.start();
 await heartbeat.start();
 for (let i = 0; i < 600; i++) {
   const ok = await streamLayer.check().then(
@@ -177,12 +190,47 @@ process.on('message', async (message: { type: string; count?: number; intervalMs
       await new Promise((r) => setTimeout(r, message.intervalMs ?? 100));
     }
     process.send?.({ type: 'produced' });
+  } else if (message.type === 'anomalies') {
+    // A new device each time: a fix, then an out-of-range sound reading that opens its sensor_anomaly at once.
+    for (let i = 0; i < (message.count ?? 0); i++) {
+      const deviceId = `lat-${suffix}-${i}`;
+      const key = Buffer.from(deviceId);
+      const now = Date.now();
+      await producer.send({
+        messages: [
+          {
+            topic: topics.location,
+            key,
+            value: Buffer.from(
+              JSON.stringify({ id: `l${i}`, device_id: deviceId, latitude: 9, longitude: 107, event_ts: now }),
+            ),
+          },
+          {
+            topic: topics.status,
+            key,
+            value: Buffer.from(
+              JSON.stringify({
+                id: `s${i}`,
+                device_id: deviceId,
+                sound: 60,
+                temperature: 25,
+                altitude: 1500,
+                event_ts: now,
+              }),
+            ),
+          },
+        ],
+      });
+      await new Promise((r) => setTimeout(r, message.intervalMs ?? 50));
+    }
+    process.send?.({ type: 'anomalies-produced' });
   } else if (message.type === 'stop') {
     if ('closeAllConnections' in server) server.closeAllConnections();
     server.close();
     await heartbeat.stop();
     await streamLayer.stop();
     await alertFeed.stop();
+    await alertComponent.stop();
     await services.simulator.close();
     await producer.close();
     await admin.deleteTopics({ topics: Object.values(topics) }).catch(() => undefined);

@@ -10,18 +10,18 @@
  * Settings: BENCH_DURATION_S (default 5 per target), BENCH_CONNECTIONS (default 50), BENCH_SSE_CLIENTS,
  * BENCH_SSE_EVENTS (default 60, 10 per second), KAFKA_BROKERS / DATABASE_URL (default: the local infrastructure).
  */
-import { type ChildProcess, execFileSync, fork } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import * as hdr from 'hdr-histogram-js';
+import { ask, children, start } from './child-process.js';
 
 const duration = Number(process.env['BENCH_DURATION_S'] ?? 5);
 const connections = Number(process.env['BENCH_CONNECTIONS'] ?? 50);
 const sseEvents = Number(process.env['BENCH_SSE_EVENTS'] ?? 60);
-const here = new URL('.', import.meta.url).pathname;
 
 // Bounded: whatever happens, the bench stops.
 const hardStop = setTimeout(() => {
@@ -30,39 +30,6 @@ const hardStop = setTimeout(() => {
   process.exit(1);
 }, 15 * 60_000);
 hardStop.unref();
-
-const children: ChildProcess[] = [];
-function start(script: string, args: string[] = []): Promise<{ child: ChildProcess; port: number }> {
-  const child = fork(join(here, script), args, {
-    execArgv: ['--import', 'tsx'],
-    env: {
-      ...process.env,
-      KAFKA_BROKERS: process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092',
-      DATABASE_URL: process.env['DATABASE_URL'] ?? 'postgres://telemetry@127.0.0.1:5433/telemetry',
-    },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
-    child.on('message', (m: { type: string; port?: number }) => {
-      if (m.type === 'ready') resolve({ child, port: m.port as number });
-    });
-  });
-}
-
-function ask<T>(child: ChildProcess, type: string, reply: string, extra: Record<string, unknown> = {}): Promise<T> {
-  return new Promise((resolve) => {
-    const onMessage = (m: { type: string }) => {
-      if (m.type === reply) {
-        child.off('message', onMessage);
-        resolve(m as T);
-      }
-    };
-    child.on('message', onMessage);
-    child.send({ type, ...extra });
-  });
-}
 
 async function cannon(url: string) {
   // One second of warm-up (JIT, connection pools) before the measured run.

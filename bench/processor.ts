@@ -22,6 +22,7 @@ import { createProducer } from '../src/bus/producer.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/observability/logger.js';
 import { createStreamProcessor, type ProcessorTopics, type StreamProcessor } from '../src/processor/processor.js';
+import { rawConsume } from './raw-consume.js';
 
 const { values } = parseArgs({
   options: {
@@ -117,42 +118,6 @@ async function preProduce(): Promise<number> {
   return performance.now() - started;
 }
 
-async function rawConsume(): Promise<number> {
-  const consumer = new Consumer({
-    clientId: 'bench-raw',
-    groupId: `bench-raw-${suffix}`,
-    bootstrapBrokers: brokers,
-    maxWaitTime: 100,
-    maxBytesPerPartition: 2 * 1024 * 1024,
-    maxBytes: 16 * 1024 * 1024,
-  });
-  const stream = await consumer.consume({
-    topics: [topics.location, topics.status],
-    mode: MessagesStreamModes.EARLIEST,
-    autocommit: false,
-  });
-  let count = 0;
-  let started = 0;
-  let last = performance.now();
-  // A stall guard, so a miscount can never hang the benchmark.
-  const guard = setInterval(() => {
-    if (performance.now() - last > 10_000) {
-      console.log(`raw consume stalled at ${count} records`);
-      void stream.close();
-    }
-  }, 1000);
-  for await (const _ of stream) {
-    if (count === 0) started = performance.now();
-    last = performance.now();
-    if (++count >= totalEvents) break;
-  }
-  clearInterval(guard);
-  const elapsed = performance.now() - started;
-  await stream.close();
-  await consumer.close(true);
-  return elapsed;
-}
-
 function newProcessor(): StreamProcessor {
   return createStreamProcessor({
     brokers,
@@ -243,7 +208,7 @@ async function main(): Promise<void> {
     const produceMs = await preProduce();
     console.log(`pre-produce: ${(totalEvents / (produceMs / 1000)).toFixed(0)} records/s`);
 
-    const rawMs = await rawConsume();
+    const rawMs = await rawConsume(brokers, [topics.location, topics.status], totalEvents, `bench-raw-${suffix}`);
     const rawRate = totalEvents / (rawMs / 1000);
     console.log(`raw consume (plain @platformatic/kafka consumer, same records): ${rawRate.toFixed(0)} records/s`);
 

@@ -256,7 +256,8 @@ export function createAlertComponent(options: AlertComponentOptions): AlertCompo
     const now = clock.now();
     for (const task of tasks.values()) {
       task.drive({ now, idleWaitMs, lagWaitMs });
-      task.topology.advance(task.lag() === 0, now, latenessMs);
+      // Caught up only once both sides were fetched: a restored partition is not caught up before it has looked.
+      task.topology.advance(task.caughtUp(), now, latenessMs);
     }
     if (now >= nextFlushAt) await flush();
   }

@@ -2,10 +2,11 @@
  * One source partition of the alert component: the detector of its devices (`core/alerts/alert-detector.ts`),
  * fed by the task's event-time merge, with the time its inactivity timer judges by.
  *
- * Time: while the partition lags, its stream time (the largest event time processed), so a backlog caught up after
- * a restart raises exactly the silences that the events show, never one per device for the downtime; once it is
- * caught up (nothing queued, nothing more on the broker), also the wall clock less `latenessMs`, so a device that
- * stops is noticed with no further event from anyone.
+ * Time: while the partition lags, the largest event time of the location fixes processed (silence is about fixes:
+ * in a backlog the merge may let statuses run seconds ahead of the fixes, which must not make every device look
+ * silent), so a backlog caught up after a restart raises exactly the silences that the fixes show, never one per
+ * device for the downtime; once it is caught up (nothing queued, nothing more on the broker), also the wall clock
+ * less `latenessMs`, so a device that stops is noticed with no further event from anyone.
  */
 import { AlertDetector, type DeviceAlertState } from '../core/alerts/alert-detector.js';
 import type { AlertRecord } from '../core/alerts/alert-record.js';
@@ -19,6 +20,8 @@ export class AlertPartition implements EventProcessor {
   /** Alert changes since the last `drain()`, in order. */
   #changes: AlertRecord[] = [];
   #streamTime = NO_STREAM_TIME;
+  /** The largest event time of the fixes processed: what the inactivity timer judges by while lagging. */
+  #fixTime = NO_STREAM_TIME;
   recordsProcessed = 0;
 
   constructor(rules: AlertRules) {
@@ -32,6 +35,7 @@ export class AlertPartition implements EventProcessor {
   processLocation(event: LocationEvent, offset: number): void {
     this.recordsProcessed++;
     this.#streamTime = Math.max(this.#streamTime, event.eventTs);
+    this.#fixTime = Math.max(this.#fixTime, event.eventTs);
     this.detector.processLocation(event, offset);
   }
 
@@ -41,9 +45,9 @@ export class AlertPartition implements EventProcessor {
     this.detector.processStatus(event, offset);
   }
 
-  /** Moves the inactivity timer: stream time, or (caught up) at least the wall clock less the lateness. */
+  /** Moves the inactivity timer: the fixes' time, or (caught up) at least the wall clock less the lateness. */
   advance(caughtUp: boolean, now: number, latenessMs: number): void {
-    const time = caughtUp ? Math.max(this.#streamTime, now - latenessMs) : this.#streamTime;
+    const time = caughtUp ? Math.max(this.#fixTime, now - latenessMs) : this.#fixTime;
     if (time !== NO_STREAM_TIME) this.detector.advanceTime(time);
   }
 

@@ -105,6 +105,8 @@ export class PartitionTask<P extends EventProcessor = EventProcessor> {
   readonly position: Record<Side, number> = { location: 0, status: 0 };
   /** High watermark per side from the latest fetch. */
   readonly highWatermark: Record<Side, number> = { location: 0, status: 0 };
+  /** Whether each side has been fetched once: until then its high watermark is unknown, not 0. */
+  readonly #fetched: Record<Side, boolean> = { location: false, status: false };
   /** Next offset after the last processed record per side (what a checkpoint covers). */
   readonly processed: Record<Side, number> = { location: 0, status: 0 };
   /** Records below these offsets are a replay (see `PartitionTopology.beginReplay`): no dead letters for them. */
@@ -160,6 +162,7 @@ export class PartitionTask<P extends EventProcessor = EventProcessor> {
     }
     if (nextOffset > this.position[side]) this.position[side] = nextOffset;
     this.highWatermark[side] = highWatermark;
+    this.#fetched[side] = true;
   }
 
   /** The event, or why the record is refused. */
@@ -259,6 +262,11 @@ export class PartitionTask<P extends EventProcessor = EventProcessor> {
   }
 
   /** Records fetched but not processed, plus what the broker holds beyond the fetch position. */
+  /** Nothing queued and nothing more on the broker, on both sides, as far as fetches have shown. */
+  caughtUp(): boolean {
+    return this.#fetched.location && this.#fetched.status && this.lag() === 0;
+  }
+
   lag(): number {
     let lag = 0;
     for (const side of SIDES) {
