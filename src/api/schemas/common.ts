@@ -82,7 +82,8 @@ export function parseTimeParam(value: string): number | undefined {
   return Number.isNaN(ms) ? undefined : ms;
 }
 
-const timeParam = (name: 'from' | 'to', description: string) =>
+/** A `from` or `to` query parameter: epoch ms or ISO 8601 (parsed by `parseTimeParam`). */
+export const timeParam = (name: 'from' | 'to', description: string) =>
   z
     .string()
     .refine((v) => parseTimeParam(v) !== undefined, 'expected epoch milliseconds or an ISO 8601 timestamp')
@@ -105,3 +106,9 @@ export const cursorParam = z
     param: { name: 'cursor', in: 'query' },
     description: 'Opaque position from the previous page (`X-Next-Cursor` header or the `Link` rel="next" URL)',
   });
+
+/** The headers of a page that has a next one (`api/paging.ts` sets them). */
+export const nextPageHeaders = z.object({
+  'X-Next-Cursor': z.string().optional().openapi({ description: 'Pass as `cursor` to get the next (older) page' }),
+  Link: z.string().optional().openapi({ description: 'RFC 8288 link to the next page, `rel="next"`' }),
+});

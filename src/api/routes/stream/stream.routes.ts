@@ -11,6 +11,7 @@ import {
   deviceIdParam,
   fromParam,
   limitParam,
+  nextPageHeaders,
   toParam,
   WindowAggregateRow,
 } from '../../schemas/common.js';
@@ -68,13 +69,7 @@ export const getWarehouseRaw = createRoute({
   responses: {
     200: {
       ...windowsResponse('Windows, newest first'),
-      headers: z.object({
-        'X-Next-Cursor': z
-          .string()
-          .optional()
-          .openapi({ description: 'Pass as `cursor` to get the next (older) page' }),
-        Link: z.string().optional().openapi({ description: 'RFC 8288 link to the next page, `rel="next"`' }),
-      }),
+      headers: nextPageHeaders,
     },
     ...errorResponses,
   },
