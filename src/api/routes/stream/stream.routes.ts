@@ -10,20 +10,15 @@ import {
   DeviceLatestRow,
   deviceIdParam,
   fromParam,
+  jsonArrayResponse,
   limitParam,
   nextPageHeaders,
   toParam,
   WindowAggregateRow,
 } from '../../schemas/common.js';
 
-const windowsResponse = (description: string) => ({
-  description,
-  content: { 'application/json': { schema: z.array(WindowAggregateRow) } },
-});
-const latestResponse = (description: string) => ({
-  description,
-  content: { 'application/json': { schema: z.array(DeviceLatestRow) } },
-});
+const windowsResponse = (description: string) => jsonArrayResponse(WindowAggregateRow, description);
+const latestResponse = (description: string) => jsonArrayResponse(DeviceLatestRow, description);
 
 export const getStreamRaw = createRoute({
   method: 'get',
