@@ -10,6 +10,7 @@ import type { Services } from '../services.js';
 import { createErrorHandler, validationHook } from './errors.js';
 import { installHttpGuards } from './middleware/http-guards.js';
 import { createHttpMetrics } from './middleware/http-metrics.js';
+import { registerAlertRoutes } from './routes/alerts/alerts.index.js';
 import { registerHealthRoutes } from './routes/health/health.routes.js';
 import { registerLiveRoutes } from './routes/live/live.index.js';
 import { registerOperationsRoutes } from './routes/operations/operations.index.js';
@@ -30,6 +31,7 @@ export function createApi(services: ApiServices) {
   registerHealthRoutes(app, services);
   registerStreamRoutes(app, services);
   registerLiveRoutes(app, services);
+  registerAlertRoutes(app, services);
   registerOperationsRoutes(app, metrics);
   registerSimulateRoutes(app, services);
   return app;

@@ -4,8 +4,8 @@
  * therefore holds at most one chunk in flight plus its broadcaster queue (latest-wins per device); it never
  * blocks the broadcaster or other clients.
  *
- * Wire format: `retry:` first, then `id:`/`event:`/`data:` blocks (`snapshot`, `latest` or `window` events),
- * and `: heartbeat` comments. Cancelling the stream (client gone) closes the subscription.
+ * Wire format: `retry:` first, then `id:`/`event:`/`data:` blocks (`snapshot`, `latest`, `window` or `alert`
+ * events), and `: heartbeat` comments. Cancelling the stream (client gone) closes the subscription.
  */
 import type { Component } from '../lifecycle.js';
 import type { Broadcaster, Frame, SubscribeOptions, Subscriber } from '../live/broadcaster.js';

@@ -6,23 +6,28 @@
  */
 import type { KafkaConnection } from '../bus/kafka-admin.js';
 import { createTopicFollower, type FollowedRecord } from '../bus/topic-follower.js';
-import { type AlertRecord, decodeAlertRecord } from '../core/alerts/alert-record.js';
+import { type AlertRecord, decodeAlertRecord, newestOpenedFirst } from '../core/alerts/alert-record.js';
 import type { Component } from '../lifecycle.js';
 import type { Logger } from '../observability/logger.js';
 import type { MetricSample, MetricsSource } from '../observability/metrics.js';
 
 export interface AlertFeed extends Component, MetricsSource {
-  /** Active alerts, newest opening first. */
+  /** Active alerts, newest opening first (`newestOpenedFirst`). */
   active(filter?: { deviceIds?: ReadonlySet<string>; types?: ReadonlySet<string> }): AlertRecord[];
   onChange(listener: (alert: AlertRecord) => void): () => void;
   /** Readiness: resolves once the feed has caught up with the topic. */
   check(): Promise<void>;
 }
 
+/** Cleared alerts whose revision is remembered (a stale replay of an older one would show it active again). */
+const CLEARED_REMEMBERED = 100_000;
+
 export function createAlertFeed(options: { kafka: KafkaConnection; topic: string; logger: Logger }): AlertFeed {
   const { logger } = options;
   const active = new Map<string, AlertRecord>();
   const revisions = new Map<string, number>();
+  /** Cleared alerts whose revision is still remembered, oldest clearing first. */
+  const cleared = new Set<string>();
   const listeners = new Set<(alert: AlertRecord) => void>();
   const counters = { records: 0, invalid: 0 };
 
@@ -42,11 +47,19 @@ export function createAlertFeed(options: { kafka: KafkaConnection; topic: string
     const alert = decoded.alert;
     if (alert.revision <= (revisions.get(alert.alert_id) ?? 0)) return; // written again after a crash
     revisions.set(alert.alert_id, alert.revision);
-    if (alert.status === 'active') active.set(alert.alert_id, alert);
-    else {
+    if (alert.status === 'active') {
+      active.set(alert.alert_id, alert);
+      cleared.delete(alert.alert_id);
+    } else {
       active.delete(alert.alert_id);
-      // A cleared alert never changes again: only the active ones need their revision remembered.
-      revisions.delete(alert.alert_id);
+      // A cleared alert never changes again, but an earlier revision of it written again after a crash must not
+      // bring it back: its revision is remembered too, for the most recently cleared ones (bounded).
+      cleared.add(alert.alert_id);
+      if (cleared.size > CLEARED_REMEMBERED) {
+        const oldest = cleared.values().next().value as string;
+        cleared.delete(oldest);
+        revisions.delete(oldest);
+      }
     }
     for (const listener of listeners) {
       try {
@@ -81,7 +94,7 @@ export function createAlertFeed(options: { kafka: KafkaConnection; topic: string
           (a) =>
             (!filter.deviceIds || filter.deviceIds.has(a.device_id)) && (!filter.types || filter.types.has(a.type)),
         )
-        .sort((a, b) => b.opened_at - a.opened_at || (a.alert_id < b.alert_id ? -1 : 1));
+        .sort(newestOpenedFirst);
     },
     onChange(listener) {
       listeners.add(listener);

@@ -17,7 +17,7 @@
  * `heartbeat()` on its own schedule.
  */
 import { randomBytes } from 'node:crypto';
-import type { AlertRecord } from '../core/alerts/alert-record.js';
+import { type AlertRecord, newestOpenedFirst } from '../core/alerts/alert-record.js';
 import type { DeviceLatest, WindowAggregate } from '../core/results.js';
 import type { MetricSample } from '../observability/metrics.js';
 import type { StreamChange } from '../stream-layer/stream-layer.js';
@@ -160,7 +160,7 @@ export function createBroadcaster(options: BroadcasterOptions = {}): Broadcaster
     if (channel === 'alert') {
       const rows = [...activeAlerts.values()]
         .filter((a) => (!devices || devices.has(a.device_id)) && (!types || types.has(a.type)))
-        .sort((a, b) => (a.alert_id < b.alert_id ? -1 : a.alert_id > b.alert_id ? 1 : 0));
+        .sort(newestOpenedFirst);
       counters.snapshots++;
       return { type: 'snapshot', id: idOf(seq), channel, rows };
     }

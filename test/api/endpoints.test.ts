@@ -4,22 +4,23 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { DeviceLatest, WindowAggregate } from '../../src/core/results.js';
-import { type ApiStack, latestRecord, startApiStack, windowRecord } from './support.js';
+import {
+  type ApiStack,
+  followNextLinks,
+  latestRecord,
+  SHORT_TIMEOUTS,
+  startApiStack,
+  windowRecord,
+} from './support.js';
 
 let stack: ApiStack;
 const base = 1_772_288_700_000;
 
-async function get(path: string, init?: RequestInit) {
-  const res = await fetch(`${stack.url}${path}`, init);
-  const text = await res.text();
-  return { res, status: res.status, body: text ? (JSON.parse(text) as unknown) : undefined, text };
-}
+const get = (path: string, init?: RequestInit) => stack.fetchJson(path, init);
 
 beforeAll(async () => {
   stack = await startApiStack({
-    REQUEST_TIMEOUT_MS: '2000',
-    DATABASE_CONNECT_TIMEOUT_MS: '1000',
-    DATABASE_QUERY_TIMEOUT_MS: '1000',
+    ...SHORT_TIMEOUTS,
     BODY_LIMIT_BYTES: '1024',
     CORS_ORIGINS: 'https://ui.example',
   });
@@ -156,20 +157,11 @@ describe('GET /stream/postgresql/raw', () => {
   });
 
   it('pages through the whole history with the cursor, without overlap', async () => {
-    const seen: number[] = [];
-    let path: string | undefined = '/stream/postgresql/raw?device_id=dev-1&limit=7';
-    let pages = 0;
-    while (path) {
-      const { status, body, res } = await get(path);
-      expect(status).toBe(200);
-      seen.push(...(body as WindowAggregate[]).map((r) => r.window_start));
-      const link = res.headers.get('link');
-      path = link ? /^<([^>]+)>; rel="next"$/.exec(link)?.[1] : undefined;
-      if (path) expect(path).toContain(`cursor=${res.headers.get('x-next-cursor')}`);
-      pages++;
-    }
-    expect(pages).toBe(4);
-    expect(seen).toEqual(Array.from({ length: 25 }, (_, i) => base + (24 - i) * 2000));
+    const pages = await followNextLinks<WindowAggregate>(stack.url, '/stream/postgresql/raw?device_id=dev-1&limit=7');
+    expect(pages.map((p) => p.length)).toEqual([7, 7, 7, 4]);
+    expect(pages.flat().map((r) => r.window_start)).toEqual(
+      Array.from({ length: 25 }, (_, i) => base + (24 - i) * 2000),
+    );
   });
 
   it('filters by from/to in epoch ms and ISO 8601', async () => {
@@ -290,11 +282,13 @@ describe('operations and HTTP behaviour', () => {
     const { createApi } = await import('../../src/api/app.js');
     const dead = createDatabase({ url: 'postgres://telemetry@127.0.0.1:1/telemetry', poolMax: 1 });
     const api = createApi({ ...stack.services, warehouse: createWarehouseReader({ sql: dead }) });
-    const res = await api.request('/stream/postgresql/latest');
-    expect(res.status).toBe(503);
-    const body = (await res.json()) as { error: { code: string; message: string; details: unknown } };
-    expect(body.error).toMatchObject({ code: 'UNAVAILABLE', details: { dependency: 'postgresql' } });
-    expect(body.error.message).not.toMatch(/ECONNREFUSED|at |\.ts/);
+    for (const path of ['/stream/postgresql/latest', '/stream/postgresql/raw', '/alerts']) {
+      const res = await api.request(path);
+      expect(res.status).toBe(503);
+      const body = (await res.json()) as { error: { code: string; message: string; details: unknown } };
+      expect(body.error).toMatchObject({ code: 'UNAVAILABLE', details: { dependency: 'postgresql' } });
+      expect(body.error.message).not.toMatch(/ECONNREFUSED|at |\.ts|select/);
+    }
     await dead.end({ timeout: 1 });
   });
 
@@ -338,6 +332,10 @@ describe('operations and HTTP behaviour', () => {
       '/stream/postgresql/latest',
       '/stream/latest/events',
       '/stream/raw/events',
+      '/alerts',
+      '/alerts/active',
+      '/alerts/events',
+      '/alerts/rules',
       '/health',
       '/ready',
       '/metrics',

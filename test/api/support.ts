@@ -1,18 +1,20 @@
 /**
  * The API on the real stack for tests: a fresh schema with the warehouse migrations, unique output topics read
  * by the embedded stream layer, the broadcaster, and the Hono app served by @hono/node-server on a free port.
- * Records are produced in the contract format of `src/core/results.ts`.
+ * Records are produced in the contract format of `src/core/results.ts`; alert records in that of
+ * `src/core/alerts/alert-record.ts`, and alert rows are written by the embedded sink's writer.
  */
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { Admin } from '@platformatic/kafka';
 import { afterAll } from 'vitest';
+import { alertRulesFromConfig } from '../../src/alerts/alert-component-from-config.js';
 import { createApi } from '../../src/api/app.js';
 import { createSseHeartbeat } from '../../src/api/sse.js';
 import { pingKafka } from '../../src/bus/kafka-admin.js';
 import { createProducer } from '../../src/bus/producer.js';
 import { type Config, loadConfig } from '../../src/config.js';
-import { DEFAULT_ALERT_RULES } from '../../src/core/alerts/alert-rules.js';
+import type { AlertRecord } from '../../src/core/alerts/alert-record.js';
 import {
   type DeviceLatestRecord,
   encodeWindowedKey,
@@ -26,6 +28,7 @@ import type { Services } from '../../src/services.js';
 import { createSimulatorFromConfig } from '../../src/simulators/simulator-from-config.js';
 import { pingDatabase } from '../../src/sink/database.js';
 import { migrate } from '../../src/sink/migrate.js';
+import { createWarehouseWriter } from '../../src/sink/warehouse-writer.js';
 import { createEmbeddedStreamLayer } from '../../src/stream-layer/embedded-stream-layer.js';
 import { createWarehouseReader } from '../../src/warehouse-reader/warehouse-reader.js';
 import { createTestDatabase, databaseUrl } from '../helpers/db.js';
@@ -66,17 +69,50 @@ export function latestRecord(eventTs: number, overrides: Partial<DeviceLatestRec
   };
 }
 
+/** Short request and warehouse bounds for 503/504 tests (the configuration wants both database bounds lower). */
+export const SHORT_TIMEOUTS = {
+  REQUEST_TIMEOUT_MS: '2000',
+  DATABASE_CONNECT_TIMEOUT_MS: '1000',
+  DATABASE_QUERY_TIMEOUT_MS: '1000',
+} as const;
+
+/**
+ * Reads every page from `path` on, following `Link: <…>; rel="next"` (which must carry the `X-Next-Cursor`
+ * value) until a page has none; throws on a status other than 200.
+ */
+export async function followNextLinks<T>(baseUrl: string, path: string): Promise<T[][]> {
+  const pages: T[][] = [];
+  let next: string | undefined = path;
+  while (next) {
+    const res = await fetch(`${baseUrl}${next}`);
+    if (res.status !== 200) throw new Error(`${next} answered ${res.status}: ${await res.text()}`);
+    pages.push((await res.json()) as T[]);
+    const link = res.headers.get('link');
+    next = link ? /^<([^>]+)>; rel="next"$/.exec(link)?.[1] : undefined;
+    if (next && !next.includes(`cursor=${res.headers.get('x-next-cursor')}`)) {
+      throw new Error(`Link ${link} does not carry X-Next-Cursor ${res.headers.get('x-next-cursor')}`);
+    }
+  }
+  return pages;
+}
+
 export interface ApiStack {
   url: string;
   config: Config;
   services: Services;
-  topics: { windows: string; latest: string; location: string; status: string };
+  topics: { windows: string; latest: string; location: string; status: string; alerts: string };
   schema: string;
   produceWindows(records: WindowAggregateRecord[]): Promise<void>;
   produceLatest(deviceId: string, record: DeviceLatestRecord | null): Promise<void>;
+  /** To the stack's device_alerts topic (read by the alert feed), keyed by device id. */
+  produceAlerts(records: AlertRecord[]): Promise<void>;
+  /** Into the warehouse table `device_alerts`, through the embedded sink's writer (highest revision wins). */
+  writeWarehouseAlerts(records: AlertRecord[]): Promise<void>;
   /** Inserts rows into the warehouse table the way the sinks store them. */
   insertWarehouseWindows(rows: WindowAggregate[]): Promise<void>;
   waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs?: number): Promise<T>;
+  /** A request to the stack's server; `body` is the parsed JSON, if any. */
+  fetchJson(path: string, init?: RequestInit): Promise<{ res: Response; status: number; body: unknown; text: string }>;
 }
 
 export async function startApiStack(env: Record<string, string> = {}): Promise<ApiStack> {
@@ -122,7 +158,7 @@ export async function startApiStack(env: Record<string, string> = {}): Promise<A
     streamLayer,
     broadcaster,
     alerts: alertFeed,
-    alertRules: DEFAULT_ALERT_RULES,
+    alertRules: alertRulesFromConfig(config),
     warehouse: createWarehouseReader({ sql }),
     metrics: [streamLayer, broadcaster, alertFeed],
     readiness: [
@@ -138,6 +174,7 @@ export async function startApiStack(env: Record<string, string> = {}): Promise<A
   const server = serve({ fetch: api.fetch, hostname: '127.0.0.1', port: 0 });
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   const { port } = server.address() as AddressInfo;
+  const writer = createWarehouseWriter(sql, { schema });
   const producer = createProducer({ clientId: 'api-test-producer', bootstrapBrokers: kafka.brokers });
 
   afterAll(async () => {
@@ -168,6 +205,11 @@ export async function startApiStack(env: Record<string, string> = {}): Promise<A
     topics,
     schema,
     waitFor,
+    async fetchJson(path, init) {
+      const res = await fetch(`http://127.0.0.1:${port}${path}`, init);
+      const text = await res.text();
+      return { res, status: res.status, body: text ? (JSON.parse(text) as unknown) : undefined, text };
+    },
     async produceWindows(records) {
       await producer.send({
         messages: records.map((r) => ({
@@ -187,6 +229,20 @@ export async function startApiStack(env: Record<string, string> = {}): Promise<A
           },
         ],
       });
+    },
+    async produceAlerts(records) {
+      await producer.send({
+        messages: records.map((r) => ({
+          topic: topics.alerts,
+          key: Buffer.from(r.device_id),
+          value: Buffer.from(JSON.stringify(r)),
+        })),
+      });
+    },
+    async writeWarehouseAlerts(records) {
+      // The sink's rows carry their source position; these never came from a topic.
+      const rows = records.map((r, i) => ({ ...r, kafka_partition: 0, kafka_offset: BigInt(i) }));
+      await writer.write([], [], rows);
     },
     async insertWarehouseWindows(rows) {
       for (const r of rows) {

@@ -36,6 +36,12 @@ export const DeviceLatestRow = z.object(DeviceLatestSchema.shape).openapi('Devic
   },
 });
 
+/** A 200 response whose body is a JSON array of `row`s. */
+export const jsonArrayResponse = (row: z.ZodType, description: string) => ({
+  description,
+  content: { 'application/json': { schema: z.array(row) } },
+});
+
 const deviceIdMessage = `expected a device id: ${DEVICE_ID_RULE}`;
 
 export const DeviceIdSchema = z.string().regex(DEVICE_ID_PATTERN, deviceIdMessage);
@@ -62,17 +68,33 @@ export const limitParam = z.coerce
     example: 10,
   });
 
-/** Repeated `device_id` filter for live streams; absent means every device. */
-export const deviceFilterParam = z
-  .preprocess((v) => (v === undefined || Array.isArray(v) ? v : [v]), z.array(DeviceIdSchema).max(1000))
-  .optional()
-  .openapi({
-    param: { name: 'device_id', in: 'query', style: 'form', explode: true },
-    type: 'array',
-    items: { type: 'string', pattern: DEVICE_ID_PATTERN.source },
-    description: 'Only these devices (repeat the parameter for several); every device when absent',
-    example: ['dev-1', 'dev-2'],
-  });
+/**
+ * A query parameter that may repeat (`?type=a&type=b`), as an array of `item`; absent means no filter. `items`
+ * is the item's OpenAPI schema.
+ */
+export function repeatedQueryParam<T extends z.ZodType>(
+  name: string,
+  item: T,
+  openapi: { items: Record<string, unknown>; description: string; example: unknown[]; max?: number },
+) {
+  return z
+    .preprocess((v) => (v === undefined || Array.isArray(v) ? v : [v]), z.array(item).max(openapi.max ?? 1000))
+    .optional()
+    .openapi({
+      param: { name, in: 'query', style: 'form', explode: true },
+      type: 'array',
+      items: openapi.items,
+      description: openapi.description,
+      example: openapi.example,
+    });
+}
+
+/** Repeated `device_id` filter for live streams and alerts; absent means every device. */
+export const deviceFilterParam = repeatedQueryParam('device_id', DeviceIdSchema, {
+  items: { type: 'string', pattern: DEVICE_ID_PATTERN.source },
+  description: 'Only these devices (repeat the parameter for several); every device when absent',
+  example: ['dev-1', 'dev-2'],
+});
 
 /** Epoch milliseconds or an ISO 8601 timestamp; `undefined` when it is neither. */
 export function parseTimeParam(value: string): number | undefined {
@@ -82,7 +104,8 @@ export function parseTimeParam(value: string): number | undefined {
   return Number.isNaN(ms) ? undefined : ms;
 }
 
-const timeParam = (name: 'from' | 'to', description: string) =>
+/** A `from` or `to` query parameter: epoch ms or ISO 8601 (parsed by `parseTimeParam`). */
+export const timeParam = (name: 'from' | 'to', description: string) =>
   z
     .string()
     .refine((v) => parseTimeParam(v) !== undefined, 'expected epoch milliseconds or an ISO 8601 timestamp')
@@ -105,3 +128,9 @@ export const cursorParam = z
     param: { name: 'cursor', in: 'query' },
     description: 'Opaque position from the previous page (`X-Next-Cursor` header or the `Link` rel="next" URL)',
   });
+
+/** The headers of a page that has a next one (`api/paging.ts` sets them). */
+export const nextPageHeaders = z.object({
+  'X-Next-Cursor': z.string().optional().openapi({ description: 'Pass as `cursor` to get the next (older) page' }),
+  Link: z.string().optional().openapi({ description: 'RFC 8288 link to the next page, `rel="next"`' }),
+});

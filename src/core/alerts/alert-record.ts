@@ -46,6 +46,14 @@ export const AlertRecordSchema = z.object({
 
 export type AlertRecord = z.infer<typeof AlertRecordSchema>;
 
+/**
+ * Newest opening first, then the greater `alert_id` first: the order of `GET /alerts` (the table's
+ * `(opened_at DESC, alert_id DESC)` indexes), of `GET /alerts/active` and of the `/alerts/events` snapshot.
+ */
+export function newestOpenedFirst(a: AlertRecord, b: AlertRecord): number {
+  return b.opened_at - a.opened_at || (a.alert_id < b.alert_id ? 1 : a.alert_id > b.alert_id ? -1 : 0);
+}
+
 export function alertId(deviceId: string, type: AlertType, metric: SensorName | null, openedAt: number): string {
   return `${deviceId}/${type}/${metric ?? '-'}/${openedAt}`;
 }

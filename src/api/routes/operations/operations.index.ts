@@ -28,12 +28,14 @@ export const openApiInfo: Parameters<OpenAPIHono['getOpenAPI31Document']>[0] = {
     description:
       'Live and historical telemetry of moving devices: 2-second window aggregates and latest state per device, ' +
       'from the stream layer (`/stream/...`) or the PostgreSQL warehouse (`/stream/postgresql/...`), plus live ' +
-      'server-sent events. Every error has the body `{ "error": { "code", "message", "details"?, "request_id"? } }`.',
+      'server-sent events, and alerts (`/alerts/...`: their history, the active ones, their changes live, the ' +
+      'rules). Every error has the body `{ "error": { "code", "message", "details"?, "request_id"? } }`.',
   },
   tags: [
     { name: 'stream', description: 'The stream layer (engine outputs)' },
     { name: 'warehouse', description: 'The PostgreSQL warehouse' },
     { name: 'live', description: 'Server-sent events' },
+    { name: 'alerts', description: 'Alert episodes: history (warehouse), active alerts and changes (live), rules' },
     { name: 'operations', description: 'Health, readiness, metrics' },
   ],
 };

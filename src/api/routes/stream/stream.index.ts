@@ -2,10 +2,8 @@
  * Handlers of the four documented endpoints.
  */
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import { AppError } from '../../../errors.js';
 import type { Services } from '../../../services.js';
-import { InvalidCursorError } from '../../../warehouse-reader/warehouse-reader.js';
-import { parseTimeParam } from '../../schemas/common.js';
+import { readPage, setNextPage, timeRange } from '../../paging.js';
 import { getStreamLatest, getStreamRaw, getWarehouseLatest, getWarehouseRaw } from './stream.routes.js';
 
 export function registerStreamRoutes(app: OpenAPIHono, services: Pick<Services, 'streamLayer' | 'warehouse'>) {
@@ -18,38 +16,15 @@ export function registerStreamRoutes(app: OpenAPIHono, services: Pick<Services, 
 
   app.openapi(getWarehouseRaw, async (c) => {
     const query = c.req.valid('query');
-    const from = query.from === undefined ? undefined : parseTimeParam(query.from);
-    const to = query.to === undefined ? undefined : parseTimeParam(query.to);
-    if (from !== undefined && to !== undefined && from >= to) {
-      throw new AppError('BAD_REQUEST', 'invalid query parameter: from, to', {
-        details: [{ field: 'from', message: '`from` must be earlier than `to`' }],
-      });
-    }
-    let page: Awaited<ReturnType<typeof services.warehouse.listWindows>>;
-    try {
-      page = await services.warehouse.listWindows({
+    const page = await readPage(() =>
+      services.warehouse.listWindows({
         deviceId: query.device_id,
         limit: query.limit,
-        ...(from === undefined ? {} : { from }),
-        ...(to === undefined ? {} : { to }),
+        ...timeRange(query),
         ...(query.cursor === undefined ? {} : { cursor: query.cursor }),
-      });
-    } catch (err) {
-      if (err instanceof InvalidCursorError) {
-        throw new AppError('BAD_REQUEST', 'invalid query parameter: cursor', {
-          details: [{ field: 'cursor', message: err.message }],
-        });
-      }
-      throw err;
-    }
-    if (page.next) {
-      const url = new URL(c.req.url);
-      url.searchParams.set('cursor', page.next);
-      url.searchParams.set('device_id', query.device_id);
-      url.searchParams.set('limit', String(query.limit));
-      c.header('X-Next-Cursor', page.next);
-      c.header('Link', `<${url.pathname}${url.search}>; rel="next"`);
-    }
+      }),
+    );
+    setNextPage(c, page.next, { device_id: query.device_id, limit: String(query.limit) });
     return c.json(page.rows, 200);
   });
 

@@ -10,19 +10,15 @@ import {
   DeviceLatestRow,
   deviceIdParam,
   fromParam,
+  jsonArrayResponse,
   limitParam,
+  nextPageHeaders,
   toParam,
   WindowAggregateRow,
 } from '../../schemas/common.js';
 
-const windowsResponse = (description: string) => ({
-  description,
-  content: { 'application/json': { schema: z.array(WindowAggregateRow) } },
-});
-const latestResponse = (description: string) => ({
-  description,
-  content: { 'application/json': { schema: z.array(DeviceLatestRow) } },
-});
+const windowsResponse = (description: string) => jsonArrayResponse(WindowAggregateRow, description);
+const latestResponse = (description: string) => jsonArrayResponse(DeviceLatestRow, description);
 
 export const getStreamRaw = createRoute({
   method: 'get',
@@ -68,13 +64,7 @@ export const getWarehouseRaw = createRoute({
   responses: {
     200: {
       ...windowsResponse('Windows, newest first'),
-      headers: z.object({
-        'X-Next-Cursor': z
-          .string()
-          .optional()
-          .openapi({ description: 'Pass as `cursor` to get the next (older) page' }),
-        Link: z.string().optional().openapi({ description: 'RFC 8288 link to the next page, `rel="next"`' }),
-      }),
+      headers: nextPageHeaders,
     },
     ...errorResponses,
   },
