@@ -377,11 +377,15 @@ describe('connect/ configs', () => {
   const migratedTables = async () =>
     parseTables((await loadMigrations(join(root, 'migrations'))).map((m) => m.sql).join('\n'));
 
-  it('exist for both ksqlDB tables and read only topics ksqlDB produces', async () => {
+  it('exist for both ksqlDB tables and the alerts, and read only topics ksqlDB produces', async () => {
     const produced = await ksqlOutputs();
     const read = connectors.flatMap(topicsOf);
     expect(read).toEqual(
-      expect.arrayContaining([TOPICS.DEVICE_WINAGG_STATUS_PER2S, TOPICS.DEVICE_WINAGG_STATUS_PERDEVICE]),
+      expect.arrayContaining([
+        TOPICS.DEVICE_WINAGG_STATUS_PER2S,
+        TOPICS.DEVICE_WINAGG_STATUS_PERDEVICE,
+        TOPICS.DEVICE_ALERTS_AVRO,
+      ]),
     );
     for (const topic of read) expect(produced.has(topic), `${topic} is a ksqlDB output`).toBe(true);
     expect(new Set(connectors.map((c) => c.name)).size, 'connector names are unique').toBe(connectors.length);
