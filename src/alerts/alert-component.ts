@@ -269,12 +269,15 @@ export function createAlertComponent(options: AlertComponentOptions): AlertCompo
         backoff.reset();
         lastError = undefined;
       } catch (err) {
+        // What was drained but not written is lost from memory: rebuild from the changelog and committed offsets.
+        // Not ready, so that neither the rebuild nor stop() flushes first: that flush would find nothing left to
+        // write and commit the offsets of the records whose alert changes and device states the failed one took.
+        ready = false;
         if (!running) break;
         lastError = err;
         const delay = backoff.next();
         log.error({ err, retryInMs: delay }, 'alerts_step_failed');
         await sleep(delay);
-        // What was drained but not written is lost from memory: rebuild from the changelog and committed offsets.
         generation = -1;
         dropPrefetch();
       }
