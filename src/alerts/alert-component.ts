@@ -9,8 +9,11 @@
  * changed device's whole detector state to the compacted changelog `telemetry_alert_state` (keyed by device id),
  * then commits the source offsets the flush covers. A restart restores the devices from the changelog and resumes
  * from the committed offsets; every device state records the next offset it has not applied per topic, so records
- * read again after a crash change nothing. A crash between the writes can only write an alert change again with
- * the same id, revision and content, which every reader keeps once.
+ * read again after a crash change nothing. A crash between the writes, or a failed write, can only write alert
+ * changes again: the same ids and revisions, after the first copies and in the same order, with the same content
+ * unless the replay decides differently where the wall clock decided the first time (the inactivity timer once
+ * caught up, the merge running ahead of a silent topic, the future rule, whose refusals are not kept here).
+ * docs/warehouse.md says what each warehouse sink makes of that.
  *
  * Records that do not decode or break an admission rule are skipped and counted; dead-lettering them is the
  * processor's job (twice would duplicate the dead letters).
@@ -270,12 +273,15 @@ export function createAlertComponent(options: AlertComponentOptions): AlertCompo
         backoff.reset();
         lastError = undefined;
       } catch (err) {
+        // What was drained but not written is lost from memory: rebuild from the changelog and committed offsets.
+        // Not ready, so that neither the rebuild nor stop() flushes first: that flush would find nothing left to
+        // write and commit the offsets of the records whose alert changes and device states the failed one took.
+        ready = false;
         if (!running) break;
         lastError = err;
         const delay = backoff.next();
         log.error({ err, retryInMs: delay }, 'alerts_step_failed');
         await sleep(delay);
-        // What was drained but not written is lost from memory: rebuild from the changelog and committed offsets.
         generation = -1;
         dropPrefetch();
       }

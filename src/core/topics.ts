@@ -15,6 +15,12 @@ export const TOPICS = {
   DEVICE_WINAGG_STATUS_PERDEVICE: 'DEVICE_WINAGG_STATUS_PERDEVICE',
   /** Every alert change (JSON, keyed by device id), written by the alert component on both engines. */
   DEVICE_ALERTS: 'device_alerts',
+  /**
+   * STREAM device_alerts_avro, distributed engine only: ksqlDB's Avro copy of `device_alerts` for the Kafka Connect
+   * JDBC sink, which needs records with a schema. The embedded engine neither writes nor reads it (its sink reads
+   * `device_alerts`).
+   */
+  DEVICE_ALERTS_AVRO: 'DEVICE_ALERTS_AVRO',
   /** Records the embedded processor could not decode, with the reason in headers. */
   DEAD_LETTERS: 'telemetry_dead_letters',
 } as const;

@@ -31,6 +31,8 @@ interface Engine {
   latest: Record<string, { latitude: number; longitude: number }>;
   /** Whether /stream/latest/events sends a `latest` event after the snapshot. */
   sseChanges: boolean;
+  /** Whether the warehouse holds alerts (one sound episode per device). */
+  alerts: boolean;
 }
 
 function findPsql(): string {
@@ -70,7 +72,15 @@ async function fill(engine: Engine) {
   const { sql } = engine;
   await sql`delete from device_winagg_status_per2s`;
   await sql`delete from device_winagg_status_perdevice`;
+  await sql`delete from device_alerts`;
   for (const device of DEVICES) {
+    if (engine.alerts) {
+      await sql`insert into device_alerts
+        (alert_id, device_id, type, metric, status, severity, opened_at, updated_at, readings, worst_value,
+         normal_min, normal_max, revision)
+        values (${`${device}/sensor_anomaly/sound/${STARTED_AT + 500}`}, ${device}, 'sensor_anomaly', 'sound',
+                'active', 'warning', ${STARTED_AT + 500}, ${STARTED_AT + 500}, 1, 51.5, 30, 50, 1)`;
+    }
     for (const [i, count] of engine.windows[device]!.entries()) {
       const start = STARTED_AT - (STARTED_AT % 2000) + i * 2000;
       await sql`insert into device_winagg_status_per2s
@@ -153,6 +163,7 @@ const agreeing = () => ({
     'dev-3': { latitude: 9.0101, longitude: 107.0002 },
   },
   sseChanges: true,
+  alerts: true,
 });
 
 describe('scripts/compose-smoke.sh against stand-ins', () => {
@@ -266,5 +277,15 @@ describe('scripts/compose-smoke.sh against stand-ins', () => {
       'FAIL [warehouse device_winagg_status_per2s] rows in device_winagg_status_per2s (written by Kafka Connect): not within 3 s',
     );
     expect(run.stderr).toContain('logs of the embedded comparison project');
+  });
+
+  it('fails naming device_alerts when Kafka Connect wrote no alert', async () => {
+    distributed.alerts = false;
+    const run = await smoke({ SMOKE_WAIT_S: '3' });
+    distributed.alerts = true;
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain(
+      'FAIL [warehouse device_alerts] rows in device_alerts (written by Kafka Connect): not within 3 s',
+    );
   });
 });

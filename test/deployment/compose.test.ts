@@ -28,7 +28,7 @@ import {
   type VariableUse,
   yaml11Ambiguities,
 } from './compose-model.js';
-import { readKsqlObjects } from './ksql-model.js';
+import { formatCopySource, readKsqlObjects } from './ksql-model.js';
 import { parseTables, targetTable, writtenRecord } from './sink-model.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -316,7 +316,8 @@ describe('the one-shot services', () => {
         `init creates ${topic}`,
       ).toContain(topic);
     expect(new Set(topics.map((t) => t.partitions)).size).toBe(1);
-    expect(new Set(sourceTopics)).toEqual(new Set(SOURCE_TOPICS));
+    // The telemetry sources, and the alert component's output (which it writes on this engine too).
+    expect(new Set(sourceTopics)).toEqual(new Set([...SOURCE_TOPICS, TOPICS.DEVICE_ALERTS]));
   });
 
   it('ksql-init: runs the mounted script in the ksqlDB server image, with ksql/ where the properties point', () => {
@@ -349,15 +350,15 @@ describe('the one-shot services', () => {
     expect(env['CONNECT_URL']).toBe(`http://connect:${serviceEnvironment(services['connect']!)['CONNECT_REST_PORT']}`);
   });
 
-  it("ksqlDB's queries write the topics the embedded engine writes too", () => {
-    const sinks = objects.filter((o) => o.asSelect).map((o) => o.topic);
-    expect(sinks).toEqual(
-      expect.arrayContaining([
-        TOPICS.JOIN_EVENTS,
-        TOPICS.DEVICE_WINAGG_STATUS_PER2S,
-        TOPICS.DEVICE_WINAGG_STATUS_PERDEVICE,
-      ]),
-    );
+  it("ksqlDB's queries write the topics the embedded engine writes too, besides format copies for Connect", () => {
+    const sinks = objects.filter((o) => o.asSelect);
+    const embedded = [TOPICS.JOIN_EVENTS, TOPICS.DEVICE_WINAGG_STATUS_PER2S, TOPICS.DEVICE_WINAGG_STATUS_PERDEVICE];
+    expect(sinks.map((o) => o.topic)).toEqual(expect.arrayContaining(embedded));
+    // Any other output only re-serializes a topic that the embedded engine reads as it is.
+    const copies = sinks.filter((o) => !(embedded as string[]).includes(o.topic));
+    expect(copies.map((o) => [o.topic, formatCopySource(o, objects)?.topic])).toEqual([
+      [TOPICS.DEVICE_ALERTS_AVRO, TOPICS.DEVICE_ALERTS],
+    ]);
   });
 });
 
@@ -376,11 +377,15 @@ describe('connect/ configs', () => {
   const migratedTables = async () =>
     parseTables((await loadMigrations(join(root, 'migrations'))).map((m) => m.sql).join('\n'));
 
-  it('exist for both ksqlDB tables and read only topics ksqlDB produces', async () => {
+  it('exist for both ksqlDB tables and the alerts, and read only topics ksqlDB produces', async () => {
     const produced = await ksqlOutputs();
     const read = connectors.flatMap(topicsOf);
     expect(read).toEqual(
-      expect.arrayContaining([TOPICS.DEVICE_WINAGG_STATUS_PER2S, TOPICS.DEVICE_WINAGG_STATUS_PERDEVICE]),
+      expect.arrayContaining([
+        TOPICS.DEVICE_WINAGG_STATUS_PER2S,
+        TOPICS.DEVICE_WINAGG_STATUS_PERDEVICE,
+        TOPICS.DEVICE_ALERTS_AVRO,
+      ]),
     );
     for (const topic of read) expect(produced.has(topic), `${topic} is a ksqlDB output`).toBe(true);
     expect(new Set(connectors.map((c) => c.name)).size, 'connector names are unique').toBe(connectors.length);
@@ -401,9 +406,9 @@ describe('connect/ configs', () => {
         const output = produced.get(topic)!;
         const columns = output.columns();
         expect(columns, `${label}: ksqlDB columns are known`).not.toContain('*');
-        // For a table, the GROUP BY columns are the Kafka key, not part of the record value.
+        // The key columns (a table's GROUP BY, a stream's KEY) are in the Kafka key, not in the record value.
         const keys = output.keyColumns();
-        const value = columns.filter((col) => !(output.kind === 'TABLE' && keys.includes(col)));
+        const value = columns.filter((col) => !keys.includes(col));
         const written = writtenRecord(connector, value);
         expect(written.unknownRenames, `${label}: renames of columns ksqlDB does not write`).toEqual([]);
         const all = [...new Set([...written.valueColumns, ...written.keyColumns])];

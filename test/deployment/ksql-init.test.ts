@@ -16,7 +16,9 @@ import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readKsqlObjects } from './ksql-model.js';
+import { AlertRecordSchema } from '../../src/core/alerts/alert-record.js';
+import { TOPICS } from '../../src/core/topics.js';
+import { formatCopySource, readKsqlObjects } from './ksql-model.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const ksqlDir = join(root, 'ksql');
@@ -47,6 +49,8 @@ describe('ksql/ as the migrations folder', () => {
         ['STREAM', 'JOIN_EVENTS'],
         ['TABLE', 'DEVICE_WINAGG_STATUS_PER2S'],
         ['TABLE', 'DEVICE_WINAGG_STATUS_PERDEVICE'],
+        ['STREAM', 'STREAM_DEVICE_ALERTS'],
+        ['STREAM', 'DEVICE_ALERTS_AVRO'],
       ]),
     );
     objects.forEach((o, i) => {
@@ -64,6 +68,58 @@ describe('ksql/ as the migrations folder', () => {
     const runner = readFileSync(join(root, 'scripts/ksql-test-runner.sh'), 'utf8');
     // A shell glob expands in name order, the tool's order.
     expect(runner).toContain('for file in "$dir"/V*__*.sql; do');
+  });
+});
+
+/** The ksqlDB type that holds every value a field of the alert record's schema allows, as ksqlDB reads JSON. */
+function ksqlTypeOf(field: unknown): string {
+  let schema = field as { def: { type: string; innerType?: unknown }; isInt?: boolean };
+  while (schema.def.type === 'nullable' || schema.def.type === 'optional')
+    schema = schema.def.innerType as typeof schema;
+  // An integer must not be read as DOUBLE (the table holds bigint), and a fraction must not be read as BIGINT:
+  // ksqlDB's JSON reader would truncate it silently where the embedded sink refuses the record.
+  if (schema.def.type === 'number') return schema.isInt ? 'BIGINT' : 'DOUBLE';
+  const type = ({ string: 'VARCHAR', enum: 'VARCHAR', boolean: 'BOOLEAN' } as Record<string, string>)[schema.def.type];
+  if (!type) throw new Error(`no ksqlDB type for a ${schema.def.type} field`);
+  return type;
+}
+
+describe('ksql/ over device_alerts (the alert component writes it on both engines)', () => {
+  const objects = readKsqlObjects(ksqlDir);
+  const over = objects.filter((o) => o.topic === TOPICS.DEVICE_ALERTS);
+  const copies = objects.filter((o) => o.topic === TOPICS.DEVICE_ALERTS_AVRO);
+
+  it('declares one stream over the JSON topic: the device id as KAFKA key, then exactly the alert record', () => {
+    expect(over.map((o) => [o.kind, o.asSelect])).toEqual([['STREAM', false]]);
+    const stream = over[0]!;
+    expect(stream.properties).toMatchObject({ KEY_FORMAT: 'KAFKA', VALUE_FORMAT: 'JSON' });
+    expect(stream.properties).not.toHaveProperty('TIMESTAMP'); // ROWTIME = the record timestamp (updated_at)
+    const keys = stream.declared.filter((c) => c.key);
+    expect(keys.map((c) => c.type)).toEqual(['VARCHAR']);
+    expect(stream.declared[0]).toBe(keys[0]);
+    const value = stream.declared.filter((c) => !c.key);
+    const fields = Object.entries(AlertRecordSchema.shape);
+    // Same fields in the same order, under ksqlDB's upper-case names (its JSON reader matches names
+    // case-insensitively); each typed so that every value the record allows is read unchanged.
+    expect(value.map((c) => c.name)).toEqual(fields.map(([name]) => name.toUpperCase()));
+    for (const [name, field] of fields) {
+      expect(value.find((c) => c.name === name.toUpperCase())?.type, name).toBe(ksqlTypeOf(field));
+    }
+  });
+
+  it('copies it unchanged to Avro for Kafka Connect, keyed and partitioned as the source', () => {
+    expect(copies.map((o) => o.name)).toEqual(['DEVICE_ALERTS_AVRO']);
+    const copy = copies[0]!;
+    expect(formatCopySource(copy, objects), 'a pure format copy').toBe(over[0]);
+    // The key bytes stay the device id, so every revision of an alert stays in one partition; the partition count
+    // is the source topic's (ksqlDB's default when PARTITIONS is not given).
+    expect(copy.properties).toEqual({
+      KAFKA_TOPIC: TOPICS.DEVICE_ALERTS_AVRO,
+      KEY_FORMAT: 'KAFKA',
+      VALUE_FORMAT: 'AVRO',
+    });
+    expect(copy.keyColumns()).toEqual(over[0]!.keyColumns());
+    expect(objects.filter((o) => o.sources.includes(over[0]!.name))).toEqual([copy]);
   });
 });
 

@@ -30,11 +30,15 @@ const twoSinks = [
 ];
 
 describe('npm run connect:register (connect/*.json)', () => {
-  it('waits for Connect and its plugin, creates both connectors, and only updates them on a second run', async () => {
+  it('waits for Connect and its plugin, creates every connector, and only updates them on a second run', async () => {
     const connect = await fakeConnect(2); // the JDBC plugin shows up on the third poll
     connect.failNext(1, 503, { message: 'starting' });
     const env = { CONNECT_URL: connect.url, CONNECT_WAIT_MS: '20000' };
-    const names = ['warehouse-device-winagg-status-per2s', 'warehouse-device-winagg-status-perdevice'];
+    const names = [
+      'warehouse-device-alerts',
+      'warehouse-device-winagg-status-per2s',
+      'warehouse-device-winagg-status-perdevice',
+    ];
     expect(await registerAllConnectors(env, logger, backoff)).toEqual({ created: names, updated: [] });
     const file = JSON.parse(
       readFileSync(join(import.meta.dirname, '..', '..', 'connect', 'device-winagg-status-per2s.json'), 'utf8'),
