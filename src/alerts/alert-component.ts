@@ -19,7 +19,7 @@
  * processor's job (twice would duplicate the dead letters).
  */
 import { Admin, Consumer } from '@platformatic/kafka';
-import { createProducer, type Producer } from '../bus/producer.js';
+import { createProducer, type Producer, sendInChunks } from '../bus/producer.js';
 import { systemClock, type WallClock } from '../clock.js';
 import type { DeviceAlertState } from '../core/alerts/alert-detector.js';
 import { ALERT_TYPES, type AlertRecord } from '../core/alerts/alert-record.js';
@@ -155,25 +155,28 @@ export function createAlertComponent(options: AlertComponentOptions): AlertCompo
     producer ??= createProducer({ ...base, clientId: `${options.clientId}-alerts-out`, idempotent: true });
     const json = (v: unknown) => Buffer.from(JSON.stringify(v));
     if (alerts.length > 0) {
-      await producer.send({
-        messages: alerts.map(({ partition, alert }) => ({
+      await sendInChunks(
+        producer,
+        alerts.map(({ partition, alert }) => ({
           topic: topics.alerts,
           partition,
           key: Buffer.from(alert.device_id),
           value: json(alert),
           timestamp: BigInt(alert.updated_at),
         })),
-      });
+      );
     }
     if (states.length > 0) {
-      await producer.send({
-        messages: states.map(({ partition, state }) => ({
+      // Bounded requests: a backlog changes thousands of devices' states in one flush (1 MiB broker limit).
+      await sendInChunks(
+        producer,
+        states.map(({ partition, state }) => ({
           topic: topics.state,
           partition,
           key: Buffer.from(state.deviceId),
           value: json(state),
         })),
-      });
+      );
     }
     await membership.commit(covered);
     counters.flushes++;

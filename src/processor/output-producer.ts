@@ -2,7 +2,7 @@
  * Writes the processor's outputs to Kafka. Runs on the output thread (`output-worker.ts`), so that building
  * producer messages, encoding record batches and compressing them do not take time from processing.
  */
-import { createProducer, type Producer } from '../bus/producer.js';
+import { createProducer, type Producer, SEND_CHUNK_BYTES } from '../bus/producer.js';
 import {
   type Message,
   type PackedOutputs,
@@ -28,12 +28,6 @@ export interface OutputWrite {
   records: PlainRecord[];
   packed?: PackedOutputs;
 }
-
-/**
- * Records per send, in bytes before compression. Below the broker's default `message.max.bytes` (1 MiB) for one
- * record batch; small enough that a chunk's messages (built just before the send) die young.
- */
-const SEND_CHUNK_BYTES = 600_000;
 
 export class OutputProducer {
   readonly #options: OutputProducerOptions;
