@@ -193,8 +193,11 @@ export const EnvSchema = z.object({
   ALERT_GEOFENCE_MAX_LONGITUDE: z.coerce.number().min(-180).max(180).default(108).describe('Geofence: east edge'),
   ALERT_FLUSH_INTERVAL_MS: int(10, 60_000).default(200).describe('How long alert changes wait before they are written'),
   ALERT_TIMER_LATENESS_MS: int(0, 600_000)
-    .default(1000)
-    .describe('Caught up, the inactivity timer runs this far behind the wall clock (room for producers batching)'),
+    .default(500)
+    .describe(
+      'Caught up, the inactivity timer runs this far behind the wall clock (room for producers batching: the ' +
+        "simulators' linger is 5 ms); an inactive alert comes this long after ALERT_INACTIVE_AFTER_MS",
+    ),
 
   // Simulators (POST /simulate defaults and limits; docs/simulators.md)
   SIMULATOR_DEVICE_COUNT: int(1, 100_000).default(3).describe('Devices of a run that names none (dev-1..dev-N)'),

@@ -58,7 +58,7 @@ export interface AlertComponentOptions {
   flushIntervalMs?: number;
   /** @default 500 — the merge's wait for a silent topic (as the processor's). */
   idleWaitMs?: number;
-  /** @default 1000 — caught up, the inactivity timer runs this far behind the wall clock. */
+  /** @default 500 — caught up, the inactivity timer runs this far behind the wall clock. */
   latenessMs?: number;
   sessionTimeoutMs?: number;
   groupInstanceId?: string;
@@ -97,7 +97,7 @@ export function createAlertComponent(options: AlertComponentOptions): AlertCompo
   const maxEventAgeMs = options.maxEventAgeMs ?? 86_400_000;
   const flushIntervalMs = options.flushIntervalMs ?? 200;
   const idleWaitMs = options.idleWaitMs ?? 500;
-  const latenessMs = options.latenessMs ?? 1000;
+  const latenessMs = options.latenessMs ?? 500;
   const base = { clientId: `${options.clientId}-alerts`, bootstrapBrokers: options.brokers };
   const admin = new Admin({ ...base, clientId: `${options.clientId}-alerts-admin` });
   const fetcher = new Consumer({ ...base, clientId: `${options.clientId}-alerts-fetch`, groupId: `${groupId}-fetch` });
