@@ -67,7 +67,7 @@ export function describeState(state: ConnectionState, now: number, staleAfterMs:
   if (state.phase === 'connecting') return { shown: 'connecting', label: 'connecting' };
   if (state.phase === 'reconnecting')
     return { shown: 'reconnecting', label: `reconnecting (${seconds(state.since)} s)` };
-  const quietSince = state.lastEventAt ?? state.since;
+  const quietSince = Math.max(state.lastEventAt ?? 0, state.since);
   if (now - quietSince >= staleAfterMs) return { shown: 'stale', label: `stale for ${seconds(quietSince)} s` };
   return { shown: 'live', label: 'live' };
 }

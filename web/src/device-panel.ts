@@ -90,9 +90,12 @@ export function createDevicePanel() {
         const points = windows.map((w) => [w.window_start, Number(w[chart.field])] as [number, number]);
         const newest = points[points.length - 1];
         slot.value.textContent = newest ? newest[1].toFixed(chart.digits) : '';
+        // The span grows with the data from one minute up to CHART_SPAN_MS, so a fresh run fills the chart.
+        const oldest = points[0]?.[0] ?? now;
+        const spanMs = Math.min(CHART_SPAN_MS, Math.max(60_000, now - oldest + 4000));
         drawSparkline(
           slot.canvas,
-          { points, range: chart.metric ? rules?.ranges[chart.metric] : undefined, spanMs: CHART_SPAN_MS, now },
+          { points, range: chart.metric ? rules?.ranges[chart.metric] : undefined, spanMs, now },
           style,
         );
       }

@@ -20,16 +20,8 @@ export function el<K extends keyof HTMLElementTagNameMap>(
 }
 
 export const time = (ms: number) => new Date(ms).toLocaleTimeString([], { hour12: false });
-export const dateTime = (ms: number) =>
-  new Date(ms).toLocaleString([], {
-    hour12: false,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-  });
+/** "2026-12-02 00:46:50" in local time (ISO-like, unambiguous in every locale). */
+export const dateTime = (ms: number) => new Date(ms).toLocaleString('sv-SE', { hour12: false });
 
 /** Reads JSON from the app; throws with the API's error message when the answer is not 2xx. */
 export async function getJson<T>(path: string, init: RequestInit = {}): Promise<T> {

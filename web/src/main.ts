@@ -48,8 +48,9 @@ const map = new MapView(canvas, { onSelect: (id) => select(id), tileUrl: null },
 const panel = createDevicePanel();
 const historyView = createHistoryView({
   onTrack(track, head) {
+    const fresh = track !== undefined && track !== history?.track;
     history = track ? { track, head } : undefined;
-    if (track && head === undefined && track.points[0]) map.centreOn(track.points[0]);
+    if (fresh && track) map.fit(trackBounds(track));
     invalidate();
   },
 });
@@ -58,6 +59,7 @@ const historyView = createHistoryView({
 let listsDirty = true;
 let lastLists = 0;
 let frame = 0;
+let lastFollow = 0;
 function invalidate(lists = true) {
   listsDirty ||= lists;
   if (!frame) frame = requestAnimationFrame(render);
@@ -66,6 +68,10 @@ function invalidate(lists = true) {
 function render() {
   frame = 0;
   const now = Date.now();
+  if (devices.size > 0 && now - lastFollow > 2000) {
+    lastFollow = now;
+    map.follow(devicesBounds());
+  }
   map.setScene({
     devices: [...devices.values()].map((d) => {
       const own = alertsOf(alerts, d.device_id);
@@ -74,7 +80,7 @@ function render() {
         latitude: d.latitude,
         longitude: d.longitude,
         severity: deviceSeverity(alerts, d.device_id),
-        alert: own.length === 0 ? undefined : own.map(shortAlert).join(', '),
+        alert: own.length === 0 ? undefined : markerAlert(own),
       };
     }),
     trails,
@@ -111,9 +117,51 @@ function render() {
   }
 }
 
+function trackBounds(track: Track): Bounds {
+  const line = trackLine(track);
+  const lats = line.map(([, lat]) => lat);
+  const lons = line.map(([lon]) => lon);
+  const grow = (lo: number, hi: number): [number, number] => {
+    const g = Math.max(0, 0.005 - (hi - lo)) / 2;
+    return [lo - g, hi + g];
+  };
+  const [minLatitude, maxLatitude] = grow(Math.min(...lats), Math.max(...lats));
+  const [minLongitude, maxLongitude] = grow(Math.min(...lons), Math.max(...lons));
+  return { minLatitude, maxLatitude, minLongitude, maxLongitude };
+}
+
 function trackLine(track: Track): [number, number][] {
   return track.line.length > 0 ? track.line : track.points.map((p) => [p.longitude, p.latitude]);
 }
+
+/** At most two alerts named beside a marker, then "+n". */
+function markerAlert(own: Alert[]): string {
+  const names = own.map(shortAlert);
+  return names.length <= 2 ? names.join(', ') : `${names.slice(0, 2).join(', ')} +${names.length - 2}`;
+}
+
+/** Every device, padded to at least 0.02° (about 2 km) so a tight group is not zoomed in to the street. */
+function devicesBounds(): Bounds {
+  if (devices.size === 0) return GEOFENCE;
+  let minLatitude = 90;
+  let maxLatitude = -90;
+  let minLongitude = 180;
+  let maxLongitude = -180;
+  for (const d of devices.values()) {
+    minLatitude = Math.min(minLatitude, d.latitude);
+    maxLatitude = Math.max(maxLatitude, d.latitude);
+    minLongitude = Math.min(minLongitude, d.longitude);
+    maxLongitude = Math.max(maxLongitude, d.longitude);
+  }
+  const pad = (lo: number, hi: number): [number, number] => {
+    const grow = Math.max(0, 0.02 - (hi - lo)) / 2;
+    return [lo - grow, hi + grow];
+  };
+  [minLatitude, maxLatitude] = pad(minLatitude, maxLatitude);
+  [minLongitude, maxLongitude] = pad(minLongitude, maxLongitude);
+  return { minLatitude, maxLatitude, minLongitude, maxLongitude };
+}
+map.setFitAll(devicesBounds);
 
 function shortAlert(a: Alert): string {
   if (a.type === 'inactive') return 'inactive';
@@ -259,11 +307,7 @@ function drawCharts() {
     // Bounded memory: only what the charts show.
     for (const [key, w] of windows) if (w.window_start < now - CHART_SPAN_MS - 10_000) windows.delete(key);
     const sorted = [...windows.values()].sort((a, b) => a.window_start - b.window_start);
-    panel.renderCharts(
-      sorted,
-      rules,
-      sorted.length ? Math.max(now, (sorted[sorted.length - 1] as WindowAggregate).window_end) : now,
-    );
+    panel.renderCharts(sorted, rules, now);
   });
 }
 

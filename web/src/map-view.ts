@@ -75,11 +75,15 @@ export class MapView {
   #frame = 0;
   #tiles = new Map<string, HTMLImageElement>();
   #drag: { start: Point; moved: boolean } | undefined;
+  /** Until the user pans or zooms, the view follows the devices (`follow`). */
+  #userMoved = false;
+  #fitAll: () => Bounds;
 
   constructor(canvas: HTMLCanvasElement, options: MapViewOptions, initial: Bounds) {
     this.#canvas = canvas;
     this.#options = options;
     this.#view = fitBounds(initial, canvas.clientWidth || 800, canvas.clientHeight || 600, 40);
+    this.#fitAll = () => initial;
     new ResizeObserver(() => this.#resize()).observe(canvas);
     canvas.addEventListener('pointerdown', (e) => {
       canvas.setPointerCapture(e.pointerId);
@@ -91,6 +95,7 @@ export class MapView {
       const dy = e.offsetY - this.#drag.start.y;
       if (!this.#drag.moved && Math.hypot(dx, dy) < 4) return;
       this.#drag.moved = true;
+      this.#userMoved = true;
       this.#view = panBy(this.#view, -dx, -dy);
       this.#drag.start = { x: e.offsetX, y: e.offsetY };
       this.invalidate();
@@ -107,6 +112,7 @@ export class MapView {
       'wheel',
       (e) => {
         e.preventDefault();
+        this.#userMoved = true;
         this.#view = zoomAt(this.#view, -Math.sign(e.deltaY) * 0.5, { x: e.offsetX, y: e.offsetY });
         this.invalidate();
       },
@@ -122,11 +128,13 @@ export class MapView {
         '+': () => zoomAt(this.#view, 0.5),
         '=': () => zoomAt(this.#view, 0.5),
         '-': () => zoomAt(this.#view, -0.5),
-        '0': () => fitBounds(initial, this.#view.width, this.#view.height, 40),
+        '0': () => fitBounds(this.#fitAll(), this.#view.width, this.#view.height, 40),
       };
       const move = moves[e.key];
       if (!move) return;
       e.preventDefault();
+      // 0 fits every device again and resumes following them.
+      this.#userMoved = e.key !== '0';
       this.#view = move();
       this.invalidate();
     });
@@ -147,12 +155,33 @@ export class MapView {
     this.invalidate();
   }
 
+  /** What `0` (and the fit button) shows: every device, or the geofence before any reported. */
+  setFitAll(bounds: () => Bounds) {
+    this.#fitAll = bounds;
+  }
+
+  /** Fits `bounds` unless the user has moved the map since. */
+  follow(bounds: Bounds) {
+    if (this.#userMoved) return;
+    const next = fitBounds(bounds, this.#view.width, this.#view.height, 60);
+    const moved = toScreen(this.#view, next.center);
+    if (
+      Math.abs(next.zoom - this.#view.zoom) < 0.25 &&
+      Math.hypot(moved.x - this.#view.width / 2, moved.y - this.#view.height / 2) < 40
+    )
+      return;
+    this.#view = next;
+    this.invalidate();
+  }
+
   centreOn(position: LatLon, minZoom = 0) {
+    this.#userMoved = true;
     this.#view = { ...this.#view, center: position, zoom: Math.max(this.#view.zoom, minZoom) };
     this.invalidate();
   }
 
   fit(bounds: Bounds) {
+    this.#userMoved = true;
     this.#view = fitBounds(bounds, this.#view.width, this.#view.height, 40);
     this.invalidate();
   }
@@ -242,7 +271,7 @@ export class MapView {
     ctx.fillStyle = '#6b7886';
     ctx.lineWidth = 1;
     ctx.font = '11px system-ui, sans-serif';
-    const decimals = Math.max(0, Math.ceil(-Math.log10(step)));
+    const decimals = String(step).split('.')[1]?.length ?? 0;
     ctx.beginPath();
     for (let lon = Math.ceil(topLeft.longitude / step) * step; lon <= bottomRight.longitude; lon += step) {
       const x = Math.round(toScreen(view, { latitude: 0, longitude: lon }).x) + 0.5;
@@ -384,17 +413,40 @@ export class MapView {
       ctx.fillText(severityMark(d.severity), x, y + 5);
       ctx.textAlign = 'start';
     }
-    const label = d.alert ? `${d.id} · ${d.alert}` : d.id;
-    ctx.font = `${selected ? 700 : 600} 12px system-ui, sans-serif`;
-    ctx.lineWidth = 4;
-    ctx.strokeStyle = 'rgba(255, 255, 255, 0.9)';
-    ctx.strokeText(label, x + size + 6, y + 4);
-    ctx.fillStyle = COLOURS.text;
-    ctx.fillText(label, x + size + 6, y + 4);
+    const left = x + size + 7;
+    haloText(
+      ctx,
+      d.id,
+      left,
+      y + (d.alert ? 0 : 4),
+      `${selected ? 700 : 600} 12px system-ui, sans-serif`,
+      COLOURS.text,
+    );
+    if (d.alert) {
+      const text = `${severityMark(d.severity)} ${d.alert}`;
+      haloText(
+        ctx,
+        text,
+        left,
+        y + 13,
+        '600 11px system-ui, sans-serif',
+        d.severity === 'critical' ? '#9a3a00' : '#6b4a00',
+      );
+    }
   }
 }
 
 function rank(d: MapDevice, selected: string | undefined): number {
   if (d.id === selected) return 3;
   return d.severity === 'critical' ? 2 : d.severity === 'warning' ? 1 : 0;
+}
+
+function haloText(ctx: CanvasRenderingContext2D, text: string, x: number, y: number, font: string, colour: string) {
+  ctx.font = font;
+  ctx.lineWidth = 4;
+  ctx.lineJoin = 'round';
+  ctx.strokeStyle = 'rgba(255, 255, 255, 0.92)';
+  ctx.strokeText(text, x, y);
+  ctx.fillStyle = colour;
+  ctx.fillText(text, x, y);
 }

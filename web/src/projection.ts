@@ -67,12 +67,10 @@ export function fromScreen(view: View, { x, y }: Point): LatLon {
 
 /** The view that shows `bounds` whole with `padding` CSS pixels on every side. */
 export function fitBounds(bounds: Bounds, width: number, height: number, padding = 24): View {
-  const center = {
-    latitude: (bounds.minLatitude + bounds.maxLatitude) / 2,
-    longitude: (bounds.minLongitude + bounds.maxLongitude) / 2,
-  };
   const a = project({ latitude: bounds.maxLatitude, longitude: bounds.minLongitude }, 0);
   const b = project({ latitude: bounds.minLatitude, longitude: bounds.maxLongitude }, 0);
+  // The projected midpoint: in Mercator the mean latitude is not halfway up the screen.
+  const center = unproject({ x: (a.x + b.x) / 2, y: (a.y + b.y) / 2 }, 0);
   const spanX = Math.max(b.x - a.x, 1e-9);
   const spanY = Math.max(b.y - a.y, 1e-9);
   const zoom = Math.log2(Math.min(Math.max(width - 2 * padding, 1) / spanX, Math.max(height - 2 * padding, 1) / spanY));
