@@ -1,17 +1,10 @@
 /**
- * A headless Chromium for browser tests, driven by playwright-core: Debian's `chromium` package (`.ci/run`
- * installs it; no browser download), with a log of every request the page makes and every console error.
+ * Browser tests: the headless Chromium of `scripts/browser.ts`, and a log of every request a page makes and
+ * every console error.
  */
-import { existsSync } from 'node:fs';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 
-export const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-
-export async function launchBrowser(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium`);
-  // --no-sandbox: CI and the developers' machines run as root, where Chromium's sandbox refuses to start.
-  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu'] });
-}
+export { launchBrowser } from '../../scripts/browser.js';
 
 export interface PageLog {
   /** Every URL the page requested. */

@@ -164,12 +164,13 @@ export class MapView {
   follow(bounds: Bounds) {
     if (this.#userMoved) return;
     const next = fitBounds(bounds, this.#view.width, this.#view.height, 60);
-    const moved = toScreen(this.#view, next.center);
-    if (
-      Math.abs(next.zoom - this.#view.zoom) < 0.25 &&
-      Math.hypot(moved.x - this.#view.width / 2, moved.y - this.#view.height / 2) < 40
-    )
-      return;
+    // Refit only when a device nears the edge or the group could be shown much larger: no jitter at every fix.
+    const nw = toScreen(this.#view, { latitude: bounds.maxLatitude, longitude: bounds.minLongitude });
+    const se = toScreen(this.#view, { latitude: bounds.minLatitude, longitude: bounds.maxLongitude });
+    const margin = 30;
+    const inside =
+      nw.x >= margin && nw.y >= margin && se.x <= this.#view.width - margin && se.y <= this.#view.height - margin;
+    if (inside && next.zoom - this.#view.zoom < 0.75) return;
     this.#view = next;
     this.invalidate();
   }
