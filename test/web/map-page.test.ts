@@ -124,8 +124,8 @@ describe('the operations map in a browser', () => {
       // 3. Selecting a device shows what /stream/latest serves for it (compared once the run has stopped).
       await page.locator('#device-list li[data-device="dev-2"] button').click();
       await expect.poll(() => page.locator('#device-panel').getAttribute('data-device')).toBe('dev-2');
-      await waitFor('a chart of window averages', 20_000, async () =>
-        (await page.locator('[data-chart-value="avg_temp"]').textContent())?.trim() ? true : undefined,
+      await waitFor('charts of window averages', 20_000, async () =>
+        Number(await page.locator('[data-chart="avg_temp"] canvas').getAttribute('data-points')) > 0 ? true : undefined,
       );
       await page.screenshot({ path: join(shots, 'device.png') });
       await page.getByRole('tab', { name: /Simulator/ }).click();

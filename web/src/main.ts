@@ -114,6 +114,8 @@ function render() {
     renderDeviceList();
     renderAlertList();
     panel.render(selected === undefined ? undefined : devices.get(selected), rules, alerts);
+    // The panel may have just become visible: its canvases have a size only now.
+    if (selected !== undefined) drawCharts();
   }
 }
 

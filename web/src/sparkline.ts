@@ -47,6 +47,7 @@ export function drawSparkline(canvas: HTMLCanvasElement, series: Series, style: 
   ctx.clearRect(0, 0, width, height);
   const start = series.now - series.spanMs;
   const points = series.points.filter(([t]) => t >= start);
+  canvas.dataset['points'] = String(width > 0 ? points.length : 0);
   const [lo, hi] = extent(
     points.map(([, v]) => v),
     series.range,
