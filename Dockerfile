@@ -10,11 +10,12 @@ FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json ./
+COPY tsconfig.json tsconfig.build.json vite.config.ts ./
 COPY docker/tsconfig.init.json ./docker/
 COPY src ./src
 COPY scripts ./scripts
-# dist/ = the app (npm run build); dist/init/ = the two compose steps and the src modules they import.
+COPY web ./web
+# dist/ = the app and dist/web/ the map page (npm run build); dist/init/ = the two compose steps and the src modules they import.
 RUN npm run build && npx tsc -p docker/tsconfig.init.json
 
 FROM ${NODE_IMAGE} AS prod-deps

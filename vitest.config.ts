@@ -1,6 +1,6 @@
 import { defineConfig } from 'vitest/config';
 
-// Unit tests sit beside the code (src/**); integration tests (test/**) run against the real Kafka broker and
+// Unit tests sit beside the code (src/**, web/** for the page's pure logic); integration tests (test/**) run against the real Kafka broker and
 // the real PostgreSQL that the global setup starts when they are not already running.
 export default defineConfig({
   test: {
@@ -8,7 +8,10 @@ export default defineConfig({
     hookTimeout: 120_000,
     reporters: ['default'],
     projects: [
-      { extends: true, test: { name: 'unit', include: ['src/**/*.test.ts', 'scripts/**/*.test.ts'] } },
+      {
+        extends: true,
+        test: { name: 'unit', include: ['src/**/*.test.ts', 'scripts/**/*.test.ts', 'web/**/*.test.ts'] },
+      },
       {
         extends: true,
         test: {

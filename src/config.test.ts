@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { withConfigTable } from '../scripts/config-table.js';
-import { describeConfig, loadConfig } from './config.js';
+import { describeConfig, isTileUrlTemplate, loadConfig, tileOrigin } from './config.js';
 import { ConfigError } from './errors.js';
 
 describe('loadConfig', () => {
@@ -64,5 +64,26 @@ describe('cross-variable rules', () => {
     expect(loadConfig({ PROCESSOR_GRACE_MS: '10000', PROCESSOR_MAX_FUTURE_MS: '10000' }).PROCESSOR_MAX_FUTURE_MS).toBe(
       10_000,
     );
+  });
+});
+
+describe('the map tile settings', () => {
+  it('accepts an http(s) template with {z}, {x} and {y}, and names its origin', () => {
+    const config = loadConfig({ MAP_TILE_URL: 'https://tiles.example.org/base/{z}/{x}/{y}.png' });
+    expect(config.MAP_TILE_URL).toBe('https://tiles.example.org/base/{z}/{x}/{y}.png');
+    expect(tileOrigin(config.MAP_TILE_URL as string)).toBe('https://tiles.example.org');
+    expect(loadConfig({}).MAP_TILE_URL).toBeUndefined();
+  });
+
+  it('refuses a template without every placeholder, with subdomains or another scheme', () => {
+    for (const bad of [
+      'https://tiles.example.org/{z}/{x}.png',
+      'https://{s}.tiles.example.org/{z}/{x}/{y}.png',
+      'ftp://tiles.example.org/{z}/{x}/{y}.png',
+      'not a url {z}{x}{y}',
+    ]) {
+      expect(isTileUrlTemplate(bad), bad).toBe(false);
+      expect(() => loadConfig({ MAP_TILE_URL: bad }), bad).toThrow(/MAP_TILE_URL/);
+    }
   });
 });

@@ -23,6 +23,27 @@ const brokerList = z
   )
   .pipe(z.array(z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port[,host:port...]')).min(1));
 
+/**
+ * A raster tile URL template: http(s), one host (no `{s}` subdomains: the page's Content-Security-Policy names
+ * exactly one tile origin) and the placeholders `{z}`, `{x}` and `{y}`.
+ */
+export function isTileUrlTemplate(template: string): boolean {
+  if (!['{z}', '{x}', '{y}'].every((p) => template.includes(p))) return false;
+  const sample = template.replaceAll('{z}', '0').replaceAll('{x}', '0').replaceAll('{y}', '0');
+  if (/[{}]/.test(sample)) return false;
+  try {
+    const url = new URL(sample);
+    return url.protocol === 'https:' || url.protocol === 'http:';
+  } catch {
+    return false;
+  }
+}
+
+/** The origin the page loads tiles from (for the Content-Security-Policy), from a valid template. */
+export function tileOrigin(template: string): string {
+  return new URL(template.replaceAll('{z}', '0').replaceAll('{x}', '0').replaceAll('{y}', '0')).origin;
+}
+
 /** Every environment variable the app reads, with its default and meaning. The README's table mirrors this. */
 export const EnvSchema = z.object({
   // HTTP
@@ -53,6 +74,23 @@ export const EnvSchema = z.object({
   SSE_MAX_CLIENTS_PER_ADDRESS: int(0, 100_000)
     .default(100)
     .describe('Concurrent SSE connections from one client address (429 beyond it); 0 for no cap, e.g. behind a proxy'),
+  // The operations map at / (docs/web.md)
+  MAP_TILE_URL: z
+    .string()
+    .refine(
+      isTileUrlTemplate,
+      'expected an http(s) URL template with {z}, {x} and {y}, e.g. https://tiles.example/{z}/{x}/{y}.png',
+    )
+    .optional()
+    .describe(
+      'Raster tile URL template ({z}/{x}/{y}, one host) drawn under the map at /; unset: no base map, and the page ' +
+        'requests nothing but the app. Its host is added to the Content-Security-Policy img-src',
+    ),
+  MAP_TILE_ATTRIBUTION: z
+    .string()
+    .max(300)
+    .optional()
+    .describe('Attribution text shown on the map with MAP_TILE_URL tiles (as the tile provider requires)'),
   // HTTP API: stream layer and live events (issue 6)
   SSE_HISTORY_SIZE: int(1, 1_000_000)
     .default(10_000)

@@ -16,6 +16,7 @@ import { registerLiveRoutes } from './routes/live/live.index.js';
 import { registerOperationsRoutes } from './routes/operations/operations.index.js';
 import { registerSimulateRoutes } from './routes/simulate/simulate.routes.js';
 import { registerStreamRoutes } from './routes/stream/stream.index.js';
+import { registerWebRoutes } from './routes/web/web.routes.js';
 
 export type ApiServices = Services;
 
@@ -34,6 +35,7 @@ export function createApi(services: ApiServices) {
   registerAlertRoutes(app, services);
   registerOperationsRoutes(app, metrics);
   registerSimulateRoutes(app, services);
+  registerWebRoutes(app, { config: services.config });
   return app;
 }
 
