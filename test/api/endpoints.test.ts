@@ -282,7 +282,7 @@ describe('operations and HTTP behaviour', () => {
     const { createApi } = await import('../../src/api/app.js');
     const dead = createDatabase({ url: 'postgres://telemetry@127.0.0.1:1/telemetry', poolMax: 1 });
     const api = createApi({ ...stack.services, warehouse: createWarehouseReader({ sql: dead }) });
-    for (const path of ['/stream/postgresql/latest', '/stream/postgresql/raw', '/alerts']) {
+    for (const path of ['/stream/postgresql/latest', '/stream/postgresql/raw', '/devices/dev-1/track', '/alerts']) {
       const res = await api.request(path);
       expect(res.status).toBe(503);
       const body = (await res.json()) as { error: { code: string; message: string; details: unknown } };
@@ -330,6 +330,7 @@ describe('operations and HTTP behaviour', () => {
       '/stream/latest',
       '/stream/postgresql/raw',
       '/stream/postgresql/latest',
+      '/devices/{device_id}/track',
       '/stream/latest/events',
       '/stream/raw/events',
       '/alerts',
