@@ -62,21 +62,27 @@ async function main() {
   await seed();
   console.log(`seeded ${2 * windows} windows (${days} days × 2 devices) in ${(performance.now() - seeding) / 1000} s`);
   const reader = createWarehouseReader({ sql, queryTimeoutMs: 30_000 });
-  const track = async (limit: number) => {
-    const range = { deviceId: 'dev-1', from, to, limit };
+  /** The handler's work for one range: the read, the GeoJSON body, its serialization; returns the body size. */
+  const track = async (rangeFrom: number, limit: number) => {
+    const range = { deviceId: 'dev-1', from: rangeFrom, to, limit };
     return JSON.stringify(toTrackCollection(range, await reader.readTrack(range))).length;
   };
-  await track(2000);
+  await track(from, 2000);
   console.log(`\ndev-1 over ${days} days: ${windows} windows`);
+  const line = (label: string, figures: string) => console.log(`${label.padEnd(52)} ${figures}`);
   for (const limit of [2000, 10_000]) {
-    console.log(
-      `track, limit ${String(limit).padEnd(6)} (${await track(limit)} bytes)   ${await time(() => track(limit), runs)}`,
-    );
+    const bytes = await track(from, limit);
+    line(`track, limit ${limit} (${bytes} bytes)`, await time(() => track(from, limit), runs));
   }
+  const count = () =>
+    sql`select count(*), min(window_start), max(window_start) from device_winagg_status_per2s
+        where device_id = 'dev-1' and window_start >= ${from} and window_start < ${to}`;
+  line("  of which the count of the range's windows", await time(count, runs));
+  line('track of the last hour (1800 windows, not thinned)', await time(() => track(to - 3_600_000, 2000), runs));
   const everyWindow = () =>
     sql`select * from device_winagg_status_per2s
         where device_id = 'dev-1' and window_start >= ${from} and window_start < ${to} order by window_start`;
-  console.log(`reference: every window of the range   ${await time(everyWindow, Math.min(runs, 5))}`);
+  line('reference: every window of the range, no body', await time(everyWindow, Math.min(runs, 5)));
 }
 
 try {
