@@ -348,4 +348,31 @@ describe('operations and HTTP behaviour', () => {
     expect(docs.headers.get('content-type')).toContain('text/html');
     expect(await docs.text()).toContain('/openapi.json');
   });
+
+  it('serves the docs UI without a CDN: the page names only its own paths, the app serves the script', async () => {
+    const html = await (await fetch(`${stack.url}/docs`)).text();
+    // No absolute URL anywhere in the page (script, config, styles), so nothing is loaded from another host.
+    expect(html).not.toMatch(/https?:|\/\/[a-z0-9.-]+\.[a-z]{2,}/i);
+    expect([...html.matchAll(/\b(?:src|href)="([^"]*)"/g)].map((m) => m[1])).toEqual(['/docs/assets/api-reference.js']);
+    expect(html).toContain('"url": "/openapi.json"');
+    expect(html).toContain('"withDefaultFonts": false');
+
+    const script = await fetch(`${stack.url}/docs/assets/api-reference.js`);
+    expect(script.status).toBe(200);
+    expect(script.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    const source = await script.text();
+    expect(source).toMatch(/@scalar\/api-reference \d+\.\d+\.\d+/);
+    expect(source).toContain('createApiReference');
+    expect(source.length).toBeGreaterThan(1_000_000);
+    // fetch asks for gzip and decompresses it: the same text, about a third of the bytes on the wire.
+    expect(script.headers.get('content-encoding')).toBe('gzip');
+    const etag = script.headers.get('etag') ?? '';
+    const unchanged = await fetch(`${stack.url}/docs/assets/api-reference.js`, { headers: { 'if-none-match': etag } });
+    expect(unchanged.status).toBe(304);
+    const plain = await fetch(`${stack.url}/docs/assets/api-reference.js`, {
+      headers: { 'accept-encoding': 'identity' },
+    });
+    expect(plain.headers.get('content-encoding')).toBeNull();
+    expect(await plain.text()).toBe(source);
+  });
 });
