@@ -11,6 +11,7 @@ import { createErrorHandler, validationHook } from './errors.js';
 import { installHttpGuards } from './middleware/http-guards.js';
 import { createHttpMetrics } from './middleware/http-metrics.js';
 import { registerAlertRoutes } from './routes/alerts/alerts.index.js';
+import { registerDeviceRoutes } from './routes/devices/devices.index.js';
 import { registerHealthRoutes } from './routes/health/health.routes.js';
 import { registerLiveRoutes } from './routes/live/live.index.js';
 import { registerOperationsRoutes } from './routes/operations/operations.index.js';
@@ -31,6 +32,7 @@ export function createApi(services: ApiServices) {
   installHttpGuards(app, services.config, httpMetrics.middleware);
   registerHealthRoutes(app, services);
   registerStreamRoutes(app, services);
+  registerDeviceRoutes(app, services);
   registerLiveRoutes(app, services);
   registerAlertRoutes(app, services);
   registerOperationsRoutes(app, metrics);

@@ -60,6 +60,9 @@ export function createErrorHandler(logger: Logger): ErrorHandler {
   };
 }
 
+/** How a validation message names where the input was (`query parameter` for `query`, and so on). */
+const VALIDATION_TARGETS: Record<string, string> = { json: 'body field', param: 'path parameter' };
+
 /**
  * zod-openapi's `defaultHook`: invalid parameters or bodies become 400 with the offending fields named,
  * e.g. `{ code: 'BAD_REQUEST', message: 'invalid query parameter: limit', details: [{ field: 'limit', ... }] }`.
@@ -69,7 +72,7 @@ export function validationHook(
   c: Context,
 ): Response | undefined {
   if (result.success) return undefined;
-  const target = result.target === 'json' ? 'body field' : `${result.target ?? 'request'} parameter`;
+  const target = VALIDATION_TARGETS[result.target ?? ''] ?? `${result.target ?? 'request'} parameter`;
   const details = result.error.issues.map((issue) => ({
     field: issue.path.join('.') || '(root)',
     message: issue.message,

@@ -15,12 +15,13 @@ export function timeRange(query: { from?: string | undefined; to?: string | unde
 } {
   const from = query.from === undefined ? undefined : parseTimeParam(query.from);
   const to = query.to === undefined ? undefined : parseTimeParam(query.to);
-  if (from !== undefined && to !== undefined && from >= to) {
-    throw new AppError('BAD_REQUEST', 'invalid query parameter: from, to', {
-      details: [{ field: 'from', message: '`from` must be earlier than `to`' }],
-    });
-  }
+  if (from !== undefined && to !== undefined && from >= to) throw invalidRange('`from` must be earlier than `to`');
   return { ...(from === undefined ? {} : { from }), ...(to === undefined ? {} : { to }) };
+}
+
+/** The 400 for a `from`/`to` pair that does not make a usable range; it names `from`. */
+export function invalidRange(message: string): AppError {
+  return new AppError('BAD_REQUEST', 'invalid query parameter: from, to', { details: [{ field: 'from', message }] });
 }
 
 /** Runs a paged read; a cursor the reader refuses becomes 400 naming `cursor`. */

@@ -8,14 +8,17 @@
  * device id, so a cursor cannot be replayed against another device. Alert paging is the same over
  * `(opened_at, alert_id)`, newest first (the order of the table's `device_alerts_*opened_idx` indexes); an alert
  * cursor carries a digest of the filter (devices, types, status), so it cannot be replayed against another one.
+ * A device's track (`track-reader.ts`) is its windows over a time range in time order, thinned to a point limit.
+ * Every read is bounded (`bounded-query.ts`): an outage answers a 503 naming PostgreSQL.
  */
 
 import { createHash } from 'node:crypto';
-import type postgres from 'postgres';
 import type { AlertRecord, AlertStatus, AlertType } from '../core/alerts/alert-record.js';
 import type { DeviceLatest, WindowAggregate } from '../core/results.js';
-import { UnavailableError } from '../errors.js';
 import type { Sql } from '../sink/database.js';
+import { createBoundedQuery } from './bounded-query.js';
+import { createTrackReader, type Track, type TrackQuery } from './track-reader.js';
+import { toWindowAggregate, type WindowDbRow, windowColumns } from './window-rows.js';
 
 export interface HistoryQuery {
   deviceId: string;
@@ -56,6 +59,8 @@ export interface AlertPage {
 export interface WarehouseReader {
   listWindows(query: HistoryQuery): Promise<HistoryPage>;
   listLatest(): Promise<DeviceLatest[]>;
+  /** A device's windows over a time range in time order, thinned to at most `limit` (`track-reader.ts`). */
+  readTrack(query: TrackQuery): Promise<Track>;
   /** Alerts newest opening first (ties: the greater `alert_id` first). */
   listAlerts(query: AlertQuery): Promise<AlertPage>;
 }
@@ -118,12 +123,6 @@ export function decodeAlertCursor(cursor: string, filter: AlertFilter): AlertPos
   return { openedAt: o, alertId: a };
 }
 
-interface WindowDbRow extends Omit<WindowAggregate, 'avg_temp' | 'avg_sound' | 'avg_alt'> {
-  avg_temp: number | null;
-  avg_sound: number | null;
-  avg_alt: number | null;
-}
-
 export interface WarehouseReaderOptions {
   sql: Sql;
   /**
@@ -134,48 +133,17 @@ export interface WarehouseReaderOptions {
   queryTimeoutMs?: number;
 }
 
-const TIMED_OUT = Symbol('timed out');
-
 export function createWarehouseReader(options: WarehouseReaderOptions): WarehouseReader {
   const { sql } = options;
   const queryTimeoutMs = options.queryTimeoutMs ?? 3000;
-
-  async function run<T extends readonly postgres.MaybeRow[]>(
-    query: () => postgres.PendingQuery<T>,
-  ): Promise<postgres.RowList<T>> {
-    const pending = query();
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      const deadline = new Promise<typeof TIMED_OUT>((resolve) => {
-        timer = setTimeout(() => resolve(TIMED_OUT), queryTimeoutMs);
-      });
-      const result = await Promise.race([pending, deadline]);
-      if (result === TIMED_OUT) {
-        pending.cancel();
-        pending.catch(() => undefined);
-        throw new UnavailableError('postgresql', `PostgreSQL did not answer within ${queryTimeoutMs} ms`);
-      }
-      return result;
-    } catch (err) {
-      if (err instanceof UnavailableError) throw err;
-      const code = (err as { code?: unknown }).code;
-      if (code === '42P01')
-        throw new UnavailableError('postgresql', 'the warehouse tables do not exist yet (migrations not applied)', err);
-      if (code === '57014')
-        throw new UnavailableError('postgresql', `PostgreSQL did not answer within ${queryTimeoutMs} ms`, err);
-      throw new UnavailableError('postgresql', 'PostgreSQL is unreachable or failed the query', err);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
+  const run = createBoundedQuery(queryTimeoutMs);
 
   return {
     async listWindows({ deviceId, limit, from, to, cursor }) {
       const before = cursor === undefined ? undefined : decodeCursor(cursor, deviceId);
       const rows = await run(
         () => sql<WindowDbRow[]>`
-          select id, device_id, window_start, window_end, latitude, longitude, distance, event_ts, event_count,
-                 avg_temp, avg_sound, avg_alt
+          select ${sql(windowColumns)}
           from device_winagg_status_per2s
           where device_id = ${deviceId}
             ${from === undefined ? sql`` : sql`and window_start >= ${from}`}
@@ -184,28 +152,13 @@ export function createWarehouseReader(options: WarehouseReaderOptions): Warehous
           order by window_start desc
           limit ${limit + 1}`,
       );
-      const page = rows.slice(0, limit).map(
-        (r): WindowAggregate => ({
-          id: r.id,
-          device_id: r.device_id,
-          window_start: r.window_start,
-          window_end: r.window_end,
-          latitude: r.latitude,
-          longitude: r.longitude,
-          distance: r.distance,
-          event_ts: r.event_ts,
-          event_count: r.event_count,
-          // ksqlDB's AVG over no values is 0.0; a NULL written by another sink means the same.
-          avg_temp: r.avg_temp ?? 0,
-          avg_sound: r.avg_sound ?? 0,
-          avg_alt: r.avg_alt ?? 0,
-        }),
-      );
+      const page = rows.slice(0, limit).map(toWindowAggregate);
       const last = page[page.length - 1];
       return rows.length > limit && last
         ? { rows: page, next: encodeCursor(deviceId, last.window_start) }
         : { rows: page };
     },
+    readTrack: createTrackReader(sql, run, queryTimeoutMs),
     async listLatest() {
       const rows = await run(
         () => sql<DeviceLatest[]>`

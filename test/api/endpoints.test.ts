@@ -282,7 +282,7 @@ describe('operations and HTTP behaviour', () => {
     const { createApi } = await import('../../src/api/app.js');
     const dead = createDatabase({ url: 'postgres://telemetry@127.0.0.1:1/telemetry', poolMax: 1 });
     const api = createApi({ ...stack.services, warehouse: createWarehouseReader({ sql: dead }) });
-    for (const path of ['/stream/postgresql/latest', '/stream/postgresql/raw', '/alerts']) {
+    for (const path of ['/stream/postgresql/latest', '/stream/postgresql/raw', '/devices/dev-1/track', '/alerts']) {
       const res = await api.request(path);
       expect(res.status).toBe(503);
       const body = (await res.json()) as { error: { code: string; message: string; details: unknown } };
@@ -330,6 +330,7 @@ describe('operations and HTTP behaviour', () => {
       '/stream/latest',
       '/stream/postgresql/raw',
       '/stream/postgresql/latest',
+      '/devices/{device_id}/track',
       '/stream/latest/events',
       '/stream/raw/events',
       '/alerts',
@@ -346,5 +347,32 @@ describe('operations and HTTP behaviour', () => {
     expect(docs.status).toBe(200);
     expect(docs.headers.get('content-type')).toContain('text/html');
     expect(await docs.text()).toContain('/openapi.json');
+  });
+
+  it('serves the docs UI without a CDN: the page names only its own paths, the app serves the script', async () => {
+    const html = await (await fetch(`${stack.url}/docs`)).text();
+    // No absolute URL anywhere in the page (script, config, styles), so nothing is loaded from another host.
+    expect(html).not.toMatch(/https?:|\/\/[a-z0-9.-]+\.[a-z]{2,}/i);
+    expect([...html.matchAll(/\b(?:src|href)="([^"]*)"/g)].map((m) => m[1])).toEqual(['/docs/assets/api-reference.js']);
+    expect(html).toContain('"url": "/openapi.json"');
+    expect(html).toContain('"withDefaultFonts": false');
+
+    const script = await fetch(`${stack.url}/docs/assets/api-reference.js`);
+    expect(script.status).toBe(200);
+    expect(script.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    const source = await script.text();
+    expect(source).toMatch(/@scalar\/api-reference \d+\.\d+\.\d+/);
+    expect(source).toContain('createApiReference');
+    expect(source.length).toBeGreaterThan(1_000_000);
+    // fetch asks for gzip and decompresses it: the same text, about a third of the bytes on the wire.
+    expect(script.headers.get('content-encoding')).toBe('gzip');
+    const etag = script.headers.get('etag') ?? '';
+    const unchanged = await fetch(`${stack.url}/docs/assets/api-reference.js`, { headers: { 'if-none-match': etag } });
+    expect(unchanged.status).toBe(304);
+    const plain = await fetch(`${stack.url}/docs/assets/api-reference.js`, {
+      headers: { 'accept-encoding': 'identity' },
+    });
+    expect(plain.headers.get('content-encoding')).toBeNull();
+    expect(await plain.text()).toBe(source);
   });
 });

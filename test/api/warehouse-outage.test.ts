@@ -50,7 +50,12 @@ async function timed(path: string) {
   return { status: res.status, body, ms: Date.now() - started };
 }
 
-const paths = ['/stream/postgresql/latest', '/stream/postgresql/raw?device_id=dev-1', '/alerts?device_id=dev-1'];
+const paths = [
+  '/stream/postgresql/latest',
+  '/stream/postgresql/raw?device_id=dev-1',
+  '/devices/dev-1/track',
+  '/alerts?device_id=dev-1',
+];
 
 describe('the warehouse endpoints during a PostgreSQL outage', () => {
   it('answer a fast 503 naming PostgreSQL for as long as connections are refused, then recover', async () => {
