@@ -21,8 +21,6 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['src/**/*.test.ts', 'scripts/**/*.test.ts', 'web/**/*.test.ts'],
-          // Runs beside the first integration group, which needs the same worker count.
-          maxWorkers: 2,
           sequence: { groupOrder: 0 },
         },
       },
