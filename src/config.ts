@@ -178,6 +178,20 @@ export const EnvSchema = z.object({
   PROCESSOR_FLUSH_INTERVAL_MS: int(10, 60_000)
     .default(1000)
     .describe('Output flush and checkpoint interval (ksqlDB commits every 2000 ms)'),
+  PROCESSOR_GUARANTEE: z
+    .enum(['exactly-once', 'at-least-once'])
+    .default('exactly-once')
+    .describe(
+      'exactly-once: outputs, checkpoints and source offsets in one Kafka transaction per flush, fenced by the ' +
+        'group generation (read_committed readers see no duplicate); at-least-once: idempotent writes, a crash may ' +
+        'repeat JOIN_EVENTS rows',
+    ),
+  PROCESSOR_TRANSACTION_TIMEOUT_MS: int(1000, 900_000)
+    .default(10_000)
+    .describe(
+      "Exactly-once: the broker aborts a transaction left open this long (a crashed instance's); a restore waits " +
+        'at most this (+5 s) for open transactions. Above the flush interval',
+    ),
   PROCESSOR_IDLE_WAIT_MS: int(0, 60_000)
     .default(500)
     .describe('How long the event-time merge waits for a silent source topic before running ahead on the other'),
@@ -309,6 +323,12 @@ function crossFieldProblems(config: Config): ConfigProblem[] {
     if (!(config[`ALERT_GEOFENCE_MAX_${axis}`] > config[`ALERT_GEOFENCE_MIN_${axis}`])) {
       problems.push({ variable: `ALERT_GEOFENCE_MAX_${axis}`, message: `must exceed ALERT_GEOFENCE_MIN_${axis}` });
     }
+  }
+  if (config.PROCESSOR_TRANSACTION_TIMEOUT_MS <= config.PROCESSOR_FLUSH_INTERVAL_MS) {
+    problems.push({
+      variable: 'PROCESSOR_TRANSACTION_TIMEOUT_MS',
+      message: 'must exceed PROCESSOR_FLUSH_INTERVAL_MS (a transaction stays open for one flush interval)',
+    });
   }
   for (const variable of ['DATABASE_CONNECT_TIMEOUT_MS', 'DATABASE_QUERY_TIMEOUT_MS'] as const) {
     if (config[variable] >= config.REQUEST_TIMEOUT_MS) {

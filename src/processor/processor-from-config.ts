@@ -27,6 +27,8 @@ export function createStreamProcessorFromConfig(
     graceMs: config.PROCESSOR_GRACE_MS,
     emitMode: config.PROCESSOR_EMIT_MODE,
     flushIntervalMs: config.PROCESSOR_FLUSH_INTERVAL_MS,
+    guarantee: config.PROCESSOR_GUARANTEE,
+    transactionTimeoutMs: config.PROCESSOR_TRANSACTION_TIMEOUT_MS,
     idleWaitMs: config.PROCESSOR_IDLE_WAIT_MS,
     maxFutureMs: config.PROCESSOR_MAX_FUTURE_MS,
     maxEventAgeMs:

@@ -66,6 +66,13 @@ export interface StreamProcessorOptions {
   writeTimeoutMs?: number;
   /** Flush early once this many output records are buffered. @default 20_000 */
   maxPendingOutputs?: number;
+  /**
+   * exactly-once: outputs, checkpoints and source offsets in one Kafka transaction per flush, fenced by the group
+   * generation; at-least-once: idempotent writes, checkpoints after outputs. @default 'exactly-once'
+   */
+  guarantee?: DeliveryGuarantee;
+  /** Exactly-once: the broker aborts a transaction left open this long (a crashed instance's). @default 10_000 */
+  transactionTimeoutMs?: number;
   clock?: WallClock;
 }
 
@@ -91,6 +98,8 @@ export interface ProcessorStats {
   /** Flushes that failed (the processor then rebuilt its state from the checkpoints). */
   flushFailures: number;
 }
+
+export type DeliveryGuarantee = 'exactly-once' | 'at-least-once';
 
 export const SIDES: readonly Side[] = ['location', 'status'];
 
@@ -129,6 +138,8 @@ export function processorSettings(options: StreamProcessorOptions) {
     lagWaitMs: options.lagWaitMs ?? 30_000,
     maxFutureMs: options.maxFutureMs ?? 30_000,
     maxEventAgeMs: options.maxEventAgeMs ?? 86_400_000,
+    guarantee: options.guarantee ?? ('exactly-once' as DeliveryGuarantee),
+    transactionTimeoutMs: options.transactionTimeoutMs ?? 10_000,
     ...membershipTiming(options.sessionTimeoutMs, options.heartbeatIntervalMs, options.stallAfterMs),
   };
 }
