@@ -16,6 +16,7 @@
  *   `reason` header; processing never stops on bad input. Broker errors are logged and retried with backoff.
  */
 import { Admin, Consumer } from '@platformatic/kafka';
+import { DEFAULT_RETENTION_MS } from '../bus/topic-configs.js';
 import { systemClock } from '../clock.js';
 import { PartitionTopology } from '../core/topology.js';
 import { AppError } from '../errors.js';
@@ -145,6 +146,7 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
         await ensureProcessorTopics(admin, topics, {
           partitions: options.partitions ?? 3,
           replicas: options.replicas ?? 1,
+          retentionMs: options.retentionMs ?? DEFAULT_RETENTION_MS,
         });
       }
       await membership.join();
