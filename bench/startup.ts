@@ -5,8 +5,8 @@
  *
  *   npm run bench:startup -- [--windows 1000000] [--devices 3] [--runs 3] [--timeout-s 1200]
  *
- * 1. Creates unique topics as the processor does (3 partitions; per2s compact,delete with the default retention,
- *    per-device compacted) and produces `windows` per2s records in event-time order, `windows / devices` per
+ * 1. Creates unique topics as the processor does (3 partitions; per2s compact,delete but kept whole, per-device
+ *    compacted) and produces `windows` per2s records in event-time order, `windows / devices` per
  *    device, one every 2 s of event time ending now, with the processor's keys (windowed), JSON values and record
  *    timestamps, plus one per-device record per device. A second pair of topics stays empty. The default, 3
  *    devices (the simulator's default), makes 1 million windows 7.7 days of history: what KAFKA_RETENTION_MS
@@ -25,7 +25,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Admin, type MessageToProduce } from '@platformatic/kafka';
 import { createProducer } from '../src/bus/producer.js';
-import { DEFAULT_RETENTION_MS, tableTopicConfigs, windowedTableTopicConfigs } from '../src/bus/topic-configs.js';
+import { tableTopicConfigs, windowedTableTopicConfigs } from '../src/bus/topic-configs.js';
 import { loadConfig } from '../src/config.js';
 import { encodeWindowedKey } from '../src/core/results.js';
 import type { StartupSample } from './startup-child.js';
@@ -60,7 +60,9 @@ const children = new Set<ChildProcess>();
 const mb = (n: number) => `${(n / 1024 / 1024).toFixed(0)} MB`;
 
 async function createTopics() {
-  const windowed = windowedTableTopicConfigs(DEFAULT_RETENTION_MS);
+  // Kept whole (-1): 3 devices' million windows span 7.7 days, and a retention check deleting the oldest segment
+  // during the run would change what the full replay reads.
+  const windowed = windowedTableTopicConfigs(-1);
   const table = tableTopicConfigs();
   const asList = (c: Record<string, string>) => Object.entries(c).map(([name, value]) => ({ name, value }));
   // 1.x creates one config set per call (local-infrastructure.md §4.4).
