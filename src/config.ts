@@ -98,6 +98,13 @@ export const EnvSchema = z.object({
   STREAM_WINDOWS_PER_DEVICE: int(1, 100_000)
     .default(1000)
     .describe('2-second windows the embedded stream layer keeps in memory per device'),
+  STREAM_WINDOWS_HORIZON_MS: int(0, 31_536_000_000)
+    .default(2_400_000)
+    .describe(
+      'At start-up the embedded stream layer reads the per2s topic only from this far (in record time) before each ' +
+        "partition's newest record: at least STREAM_WINDOWS_PER_DEVICE × 2 s (the default covers 1000 windows and " +
+        '400 s of slack). 0 replays the whole topic. The per-device topic is always read whole (it is compacted)',
+    ),
   KSQLDB_QUERY_TIMEOUT_MS: int(100, 300_000).default(5000).describe('Bound on one ksqlDB pull query (ENGINE=ksqldb)'),
 
   // Engine
@@ -115,6 +122,14 @@ export const EnvSchema = z.object({
     .describe('Partitions of device_location and device_status (always equal)'),
   KAFKA_REPLICATION_FACTOR: int(1, 16).default(1).describe('Replication factor of topics the app creates'),
   KAFKA_CREATE_TOPICS: bool.default(true).describe('Create the pipeline topics at start-up when missing'),
+  KAFKA_RETENTION_MS: int(-1, 31_536_000_000)
+    .refine((ms) => ms === -1 || ms >= 3_600_000, 'expected -1 (keep forever) or at least 3600000 (1 h)')
+    .default(604_800_000)
+    .describe(
+      'retention.ms of the streams the app creates (device_location, device_status, JOIN_EVENTS, dead letters, ' +
+        'device_alerts) and of the per2s changelog (compact,delete); the per-device table, alert state and ' +
+        'checkpoints are compacted instead. Applies when a topic is created; -1 keeps records forever',
+    ),
   KAFKA_SESSION_TIMEOUT_MS: int(6000, 300_000)
     .default(10_000)
     .describe(
@@ -342,6 +357,15 @@ function crossFieldProblems(config: Config): ConfigProblem[] {
     problems.push({
       variable: 'PROCESSOR_MAX_FUTURE_MS',
       message: `must not exceed PROCESSOR_GRACE_MS (${config.PROCESSOR_GRACE_MS}): a record that far ahead closes windows early`,
+    });
+  }
+  const keptMs = config.STREAM_WINDOWS_PER_DEVICE * 2000;
+  if (config.STREAM_WINDOWS_HORIZON_MS > 0 && config.STREAM_WINDOWS_HORIZON_MS < keptMs) {
+    problems.push({
+      variable: 'STREAM_WINDOWS_HORIZON_MS',
+      message:
+        `must be 0 or at least STREAM_WINDOWS_PER_DEVICE × 2000 (${keptMs}): a shorter horizon would serve fewer ` +
+        'windows after a restart than before it',
     });
   }
   return problems;

@@ -35,6 +35,7 @@ export function createStreamProcessorFromConfig(
       config.PROCESSOR_MAX_EVENT_AGE_MS === 0 ? Number.POSITIVE_INFINITY : config.PROCESSOR_MAX_EVENT_AGE_MS,
     partitions: config.KAFKA_TOPIC_PARTITIONS,
     replicas: config.KAFKA_REPLICATION_FACTOR,
+    retentionMs: config.KAFKA_RETENTION_MS,
     createTopics: config.KAFKA_CREATE_TOPICS,
     sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
     ...(config.KAFKA_GROUP_INSTANCE_ID ? { groupInstanceId: `${config.KAFKA_GROUP_INSTANCE_ID}-processor` } : {}),

@@ -39,6 +39,8 @@ export interface StreamProcessorOptions {
   /** Partitions for topics this processor creates when the sources do not exist yet. @default 3 */
   partitions?: number;
   replicas?: number;
+  /** `retention.ms` of the streams and the per2s changelog this processor creates (-1: forever). @default 7 days */
+  retentionMs?: number;
   createTopics?: boolean;
   sessionTimeoutMs?: number;
   heartbeatIntervalMs?: number;

@@ -20,6 +20,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Admin, Consumer } from '@platformatic/kafka';
+import { DEFAULT_RETENTION_MS } from '../bus/topic-configs.js';
 import { systemClock } from '../clock.js';
 import { PartitionTopology } from '../core/topology.js';
 import { AppError } from '../errors.js';
@@ -173,6 +174,7 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
         await ensureProcessorTopics(admin, topics, {
           partitions: options.partitions ?? 3,
           replicas: options.replicas ?? 1,
+          retentionMs: options.retentionMs ?? DEFAULT_RETENTION_MS,
         });
       }
       await membership.join();

@@ -12,5 +12,10 @@ export function createStreamLayerFromConfig(config: Config, kafka: KafkaConnecti
   if (config.ENGINE === 'ksqldb') {
     return createKsqlDbStreamLayer({ url: config.KSQLDB_URL, logger, timeoutMs: config.KSQLDB_QUERY_TIMEOUT_MS });
   }
-  return createEmbeddedStreamLayer({ kafka, logger, windowsPerDevice: config.STREAM_WINDOWS_PER_DEVICE });
+  return createEmbeddedStreamLayer({
+    kafka,
+    logger,
+    windowsPerDevice: config.STREAM_WINDOWS_PER_DEVICE,
+    windowsHorizonMs: config.STREAM_WINDOWS_HORIZON_MS,
+  });
 }
