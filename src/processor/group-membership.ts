@@ -44,6 +44,16 @@ export class GroupMembership {
   readonly #consumer: Consumer;
   readonly #monitor: GroupMonitor;
   #rejoins = 0;
+  /**
+   * The generation and the assignment it came with, taken together once SyncGroup has answered. The client sets
+   * its generation id at the JoinGroup answer, before the assignment: read from it directly, a new generation
+   * could pair with the previous assignment, and a partition moved to another member would go on being
+   * processed here (under a valid generation, which fencing cannot catch).
+   */
+  #assigned: { identity: MemberIdentity; assignments: { topic: string; partitions: number[] }[] } = {
+    identity: { generationId: -1, memberId: '', coordinatorId: -1 },
+    assignments: [],
+  };
 
   constructor(options: GroupMembershipOptions) {
     this.#options = options;
@@ -58,6 +68,21 @@ export class GroupMembership {
       rebalanceTimeout: settings.sessionTimeoutMs,
       // A JoinGroup waits up to the rebalance timeout for the other members: the request must outlast it.
       requestTimeout: Math.max(30_000, settings.sessionTimeoutMs + 10_000),
+    });
+    this.#consumer.on('consumer:group:join', () => {
+      const consumer = this.#consumer;
+      this.#assigned = {
+        identity: {
+          generationId: consumer.generationId,
+          memberId: consumer.memberId ?? '',
+          coordinatorId: consumer.coordinatorId ?? -1,
+        },
+        assignments: (consumer.assignments ?? []).map((a) => ({ topic: a.topic, partitions: [...a.partitions] })),
+      };
+    });
+    // Out of the group, nothing is owned.
+    this.#consumer.on('consumer:group:leave', () => {
+      this.#assigned = { identity: { generationId: -1, memberId: '', coordinatorId: -1 }, assignments: [] };
     });
     this.#monitor = createGroupMonitor({
       admin: options.admin,
@@ -79,9 +104,9 @@ export class GroupMembership {
     this.#monitor.start();
   }
 
-  /** The group generation this member is in; a change means the assignment changed. */
+  /** The group generation of the current assignment; a change means the assignment changed. */
   get generationId(): number {
-    return this.#consumer.generationId;
+    return this.#assigned.identity.generationId;
   }
 
   /**
@@ -89,17 +114,13 @@ export class GroupMembership {
    * so that the coordinator refuses them once the group has moved to another generation.
    */
   membership(): MemberIdentity {
-    return {
-      generationId: this.#consumer.generationId,
-      memberId: this.#consumer.memberId ?? '',
-      coordinatorId: this.#consumer.coordinatorId ?? -1,
-    };
+    return { ...this.#assigned.identity };
   }
 
   /** Partition numbers assigned for both source topics (the assignor always gives both). */
   assignedPartitions(): number[] {
     const { topics } = this.#options;
-    const assignment = this.#consumer.assignments ?? [];
+    const { assignments: assignment } = this.#assigned;
     const of = (topic: string) => assignment.find((a) => a.topic === topic)?.partitions ?? [];
     const status = of(topics.status);
     return of(topics.location).filter((p) => status.includes(p));
