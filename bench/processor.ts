@@ -8,8 +8,9 @@
  *    time, all inside the geofence) to fresh topics with 3 partitions.
  * 2. Raw reference: a plain @platformatic/kafka consumer reads all of them (no decoding).
  * 3. Catch-up: the processor (default settings: coalesce, 1 s flush, 120 s grace) processes the same topics from
- *    the start; prints sustained input events/s, its share of the raw rate, and memory.
- * 4. Live (if --live-seconds > 0): a producer writes at --live-rate events/s with event time = wall time while the
+ *    the start, once at-least-once and once exactly-once (each with its own output topics and group); prints
+ *    sustained input events/s, its share of the raw rate, exactly-once against at-least-once, and memory.
+ * 4. Live (if --live-seconds > 0), exactly-once: a producer writes at --live-rate events/s with event time = wall time while the
  *    processor runs; prints the end-to-end latency (output record arrival − its event timestamp) of the per-2s
  *    table and the processor's memory every 10 s, to show whether memory stays flat.
  * Run with `node --expose-gc --import tsx bench/processor.ts …` to force a GC before each memory sample: heapUsed is
@@ -22,6 +23,7 @@ import { createProducer } from '../src/bus/producer.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/observability/logger.js';
 import { createStreamProcessor, type ProcessorTopics, type StreamProcessor } from '../src/processor/processor.js';
+import type { DeliveryGuarantee } from '../src/processor/processor-options.js';
 import { rawConsume } from './raw-consume.js';
 
 const { values } = parseArgs({
@@ -49,6 +51,19 @@ const topics: ProcessorTopics = {
   deadLetters: `bench_dlq_${suffix}`,
   checkpoints: `bench_checkpoints_${suffix}`,
 };
+/** Output topics of one catch-up run (the sources are shared). */
+const runTopics = (guarantee: DeliveryGuarantee): ProcessorTopics => {
+  const tag = guarantee === 'exactly-once' ? 'eos' : 'alos';
+  return {
+    ...topics,
+    joinEvents: `${topics.joinEvents}_${tag}`,
+    per2s: `${topics.per2s}_${tag}`,
+    perDevice: `${topics.perDevice}_${tag}`,
+    deadLetters: `${topics.deadLetters}_${tag}`,
+    checkpoints: `${topics.checkpoints}_${tag}`,
+  };
+};
+const GUARANTEES: DeliveryGuarantee[] = ['at-least-once', 'exactly-once'];
 const admin = new Admin({ clientId: 'bench-processor', bootstrapBrokers: brokers });
 const mb = (n: number) => `${(n / 1024 / 1024).toFixed(0)} MB`;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -118,12 +133,13 @@ async function preProduce(): Promise<number> {
   return performance.now() - started;
 }
 
-function newProcessor(): StreamProcessor {
+function newProcessor(guarantee: DeliveryGuarantee): StreamProcessor {
   return createStreamProcessor({
     brokers,
     clientId: 'bench',
-    groupId: `bench-processor-${suffix}`,
-    topics,
+    groupId: `bench-processor-${suffix}-${guarantee}`,
+    topics: runTopics(guarantee),
+    guarantee,
     logger: createLogger({ level: 'warn' }),
     graceMs: config.PROCESSOR_GRACE_MS,
     emitMode: config.PROCESSOR_EMIT_MODE,
@@ -161,7 +177,11 @@ async function live(processor: StreamProcessor): Promise<void> {
     bootstrapBrokers: brokers,
     maxWaitTime: 50,
   });
-  const stream = await reader.consume({ topics: [topics.per2s], mode: MessagesStreamModes.LATEST, autocommit: false });
+  const stream = await reader.consume({
+    topics: [runTopics('exactly-once').per2s],
+    mode: MessagesStreamModes.LATEST,
+    autocommit: false,
+  });
   const latencies: number[] = [];
   stream.on('data', (m: { timestamp: bigint }) => latencies.push(Date.now() - Number(m.timestamp)));
   const perTick = Math.max(1, Math.round(liveRate / 20));
@@ -212,24 +232,33 @@ async function main(): Promise<void> {
     const rawRate = totalEvents / (rawMs / 1000);
     console.log(`raw consume (plain @platformatic/kafka consumer, same records): ${rawRate.toFixed(0)} records/s`);
 
-    global.gc?.();
-    const processor = newProcessor();
-    await processor.start();
-    const { elapsed, heap } = await catchUp(processor);
-    const rate = totalEvents / (elapsed / 1000);
-    const s = processor.stats();
-    console.log(
-      `processor catch-up: ${rate.toFixed(0)} input events/s (${((rate / rawRate) * 100).toFixed(0)} % of raw), ` +
-        `${s.joinRows.toLocaleString()} join rows, ${s.lateRowsDropped} late, ${s.deadLetters} dead letters, ${s.flushes} flushes`,
-    );
-    const half = heap.slice(Math.floor(heap.length / 2));
-    console.log(
-      `heapUsed during catch-up: max ${mb(Math.max(...heap))}, second half min ${mb(Math.min(...half))} / max ${mb(Math.max(...half))}`,
-    );
-    if (liveSeconds > 0) await live(processor);
-    await processor.stop();
+    const rates = new Map<DeliveryGuarantee, number>();
+    let processor: StreamProcessor | undefined;
+    for (const guarantee of GUARANTEES) {
+      await processor?.stop();
+      global.gc?.();
+      processor = newProcessor(guarantee);
+      await processor.start();
+      const { elapsed, heap } = await catchUp(processor);
+      const rate = totalEvents / (elapsed / 1000);
+      rates.set(guarantee, rate);
+      const s = processor.stats();
+      console.log(
+        `processor catch-up, ${guarantee}: ${rate.toFixed(0)} input events/s (${((rate / rawRate) * 100).toFixed(0)} % of raw), ` +
+          `${s.joinRows.toLocaleString()} join rows, ${s.lateRowsDropped} late, ${s.deadLetters} dead letters, ${s.flushes} flushes`,
+      );
+      const half = heap.slice(Math.floor(heap.length / 2));
+      console.log(
+        `  heapUsed during catch-up: max ${mb(Math.max(...heap))}, second half min ${mb(Math.min(...half))} / max ${mb(Math.max(...half))}`,
+      );
+    }
+    const ratio = (rates.get('exactly-once') ?? 0) / (rates.get('at-least-once') ?? 1);
+    console.log(`exactly-once / at-least-once throughput: ${ratio.toFixed(2)} (same records, same run)`);
+    if (processor && liveSeconds > 0) await live(processor);
+    await processor?.stop();
   } finally {
-    await admin.deleteTopics({ topics: Object.values(topics) }).catch(() => undefined);
+    const all = [...new Set(GUARANTEES.flatMap((g) => Object.values(runTopics(g))))];
+    await admin.deleteTopics({ topics: all }).catch(() => undefined);
     await admin.close();
   }
 }
