@@ -10,7 +10,7 @@
  * The embedded stream layer (the output tables) and the alert feed (`device_alerts`) are built on it.
  */
 import { randomUUID } from 'node:crypto';
-import { Consumer, type MessagesStream, MessagesStreamModes } from '@platformatic/kafka';
+import { Consumer, FetchIsolationLevels, type MessagesStream, MessagesStreamModes } from '@platformatic/kafka';
 import { backoffDelay } from '../core/backoff.js';
 import { AppError, UnavailableError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
@@ -137,6 +137,8 @@ export function createTopicFollower(options: TopicFollowerOptions): TopicFollowe
       groupId: `${options.kafka.clientId}-${name}-${randomUUID()}`,
       bootstrapBrokers: options.kafka.brokers,
       maxWaitTime: 100,
+      // The processor writes its outputs in transactions: only committed ones are read, up to the last stable offset.
+      isolationLevel: FetchIsolationLevels.READ_COMMITTED,
       connectTimeout: 5000,
       requestTimeout: 10_000,
     });

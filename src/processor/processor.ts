@@ -19,7 +19,7 @@
  *   `reason` header; processing never stops on bad input. Broker errors are logged and retried with backoff.
  */
 import { randomUUID } from 'node:crypto';
-import { Admin, Consumer } from '@platformatic/kafka';
+import { Admin, Consumer, FetchIsolationLevels } from '@platformatic/kafka';
 import { DEFAULT_RETENTION_MS } from '../bus/topic-configs.js';
 import { systemClock } from '../clock.js';
 import { PartitionTopology } from '../core/topology.js';
@@ -76,6 +76,8 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
     ...base,
     clientId: `${options.clientId}-processor-fetch`,
     groupId: `${groupId}-fetch`,
+    // Restores read checkpoints and per-device rows that were written in transactions: committed ones only.
+    isolationLevel: FetchIsolationLevels.READ_COMMITTED,
   });
   const tasks = new TaskSet();
   let misroutedSeen = 0;

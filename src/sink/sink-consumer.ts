@@ -10,7 +10,7 @@
  * (committed offsets against high watermarks, `bus/group-health.ts`), and a group that stays outside a stable
  * generation with this member for `stallAfterMs` makes this member close its consumer and join afresh.
  */
-import { Consumer, type MessagesStream, MessagesStreamModes } from '@platformatic/kafka';
+import { Consumer, FetchIsolationLevels, type MessagesStream, MessagesStreamModes } from '@platformatic/kafka';
 import { createGroupMonitor, type GroupObservation } from '../bus/group-health.js';
 import { createAdmin, type KafkaConnection } from '../bus/kafka-admin.js';
 import type { Logger } from '../observability/logger.js';
@@ -94,6 +94,8 @@ export function createSinkConsumer(options: SinkConsumerOptions): SinkConsumer {
       groupId: options.groupId,
       ...(options.groupInstanceId ? { groupInstanceId: options.groupInstanceId } : {}),
       maxWaitTime: 500,
+      // The processor writes its outputs in transactions: only committed ones reach the warehouse.
+      isolationLevel: FetchIsolationLevels.READ_COMMITTED,
       highWaterMark: options.highWaterMark,
       sessionTimeout: options.sessionTimeoutMs,
       rebalanceTimeout: options.sessionTimeoutMs,
