@@ -193,6 +193,19 @@ export const EnvSchema = z.object({
       "Source records whose event_ts is further behind their partition's newest event are dead-lettered " +
         '(a fix from 1970 would move the latest state back); 0 turns the rule off',
     ),
+  PROCESSOR_DEVICE_IDLE_HORIZON_MS: int(0, 3_153_600_000_000)
+    .default(604_800_000)
+    .describe(
+      'The per-device table (DEVICE_WINAGG_STATUS_PERDEVICE) forgets a device whose last row is this far behind ' +
+        "its partition's stream time; if it reports again its sensor columns restart from null (ksqlDB never " +
+        'forgets: docs/processor.md). 7 days; 0 = never. At least PROCESSOR_GRACE_MS',
+    ),
+  PROCESSOR_MAX_DEVICES: int(1, 100_000_000)
+    .default(200_000)
+    .describe(
+      'Most devices the per-device table holds per source partition (about 0.4 kB each); beyond it the least ' +
+        'recently seen is forgotten, counted and logged',
+    ),
   PROCESSOR_CHECKPOINT_TOPIC: z
     .string()
     .min(1)
@@ -317,6 +330,13 @@ function crossFieldProblems(config: Config): ConfigProblem[] {
         message: `must be below REQUEST_TIMEOUT_MS (${config.REQUEST_TIMEOUT_MS}), so an outage answers 503, not 504`,
       });
     }
+  }
+  const horizon = config.PROCESSOR_DEVICE_IDLE_HORIZON_MS;
+  if (horizon !== 0 && horizon < config.PROCESSOR_GRACE_MS) {
+    problems.push({
+      variable: 'PROCESSOR_DEVICE_IDLE_HORIZON_MS',
+      message: `must be 0 or at least PROCESSOR_GRACE_MS (${config.PROCESSOR_GRACE_MS}): a row within the grace must find its device`,
+    });
   }
   if (config.PROCESSOR_MAX_FUTURE_MS > config.PROCESSOR_GRACE_MS) {
     problems.push({
