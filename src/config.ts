@@ -98,6 +98,18 @@ export const EnvSchema = z.object({
   STREAM_WINDOWS_PER_DEVICE: int(1, 100_000)
     .default(1000)
     .describe('2-second windows the embedded stream layer keeps in memory per device'),
+  STREAM_DEVICE_IDLE_HORIZON_MS: int(0, 3_153_600_000_000)
+    .default(604_800_000)
+    .describe(
+      'The embedded stream layer and the SSE snapshots forget a device with no output row for this long (the ' +
+        "stream layer by the rows' event time, SSE by the wall clock); /stream/latest then omits it. 7 days; 0 = never",
+    ),
+  STREAM_MAX_DEVICES: int(1, 100_000_000)
+    .default(100_000)
+    .describe(
+      'Most devices the embedded stream layer and the SSE snapshots hold each; beyond it the least recently seen ' +
+        'is forgotten, counted and logged',
+    ),
   KSQLDB_QUERY_TIMEOUT_MS: int(100, 300_000).default(5000).describe('Bound on one ksqlDB pull query (ENGINE=ksqldb)'),
 
   // Engine

@@ -12,5 +12,12 @@ export function createStreamLayerFromConfig(config: Config, kafka: KafkaConnecti
   if (config.ENGINE === 'ksqldb') {
     return createKsqlDbStreamLayer({ url: config.KSQLDB_URL, logger, timeoutMs: config.KSQLDB_QUERY_TIMEOUT_MS });
   }
-  return createEmbeddedStreamLayer({ kafka, logger, windowsPerDevice: config.STREAM_WINDOWS_PER_DEVICE });
+  return createEmbeddedStreamLayer({
+    kafka,
+    logger,
+    windowsPerDevice: config.STREAM_WINDOWS_PER_DEVICE,
+    deviceIdleHorizonMs:
+      config.STREAM_DEVICE_IDLE_HORIZON_MS === 0 ? Number.POSITIVE_INFINITY : config.STREAM_DEVICE_IDLE_HORIZON_MS,
+    maxDevices: config.STREAM_MAX_DEVICES,
+  });
 }
