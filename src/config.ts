@@ -254,6 +254,19 @@ export const EnvSchema = z.object({
   ALERT_GEOFENCE_MAX_LATITUDE: z.coerce.number().min(-90).max(90).default(10).describe('Geofence: north edge'),
   ALERT_GEOFENCE_MIN_LONGITUDE: z.coerce.number().min(-180).max(180).default(106).describe('Geofence: west edge'),
   ALERT_GEOFENCE_MAX_LONGITUDE: z.coerce.number().min(-180).max(180).default(108).describe('Geofence: east edge'),
+  ALERT_DEVICE_IDLE_HORIZON_MS: int(0, 3_153_600_000_000)
+    .default(604_800_000)
+    .describe(
+      'The alert detector forgets a device silent this long with no open alert, and keeps one whose only open ' +
+        'alert is inactive in compact form (it clears as usual when the device reports again: docs/alerts.md). ' +
+        '7 days; 0 = never. At least ALERT_INACTIVE_AFTER_MS',
+    ),
+  ALERT_MAX_DEVICES: int(1, 100_000_000)
+    .default(200_000)
+    .describe(
+      'Most devices the alert detector holds per source partition, and most it keeps in compact form; beyond it ' +
+        'the least recently seen is forgotten (its open alerts never clear), counted and logged',
+    ),
   ALERT_FLUSH_INTERVAL_MS: int(10, 60_000).default(200).describe('How long alert changes wait before they are written'),
   ALERT_TIMER_LATENESS_MS: int(0, 600_000)
     .default(500)
@@ -348,6 +361,13 @@ function crossFieldProblems(config: Config): ConfigProblem[] {
     problems.push({
       variable: 'PROCESSOR_DEVICE_IDLE_HORIZON_MS',
       message: `must be 0 or at least PROCESSOR_GRACE_MS (${config.PROCESSOR_GRACE_MS}): a row within the grace must find its device`,
+    });
+  }
+  const alertHorizon = config.ALERT_DEVICE_IDLE_HORIZON_MS;
+  if (alertHorizon !== 0 && alertHorizon < config.ALERT_INACTIVE_AFTER_MS) {
+    problems.push({
+      variable: 'ALERT_DEVICE_IDLE_HORIZON_MS',
+      message: `must be 0 or at least ALERT_INACTIVE_AFTER_MS (${config.ALERT_INACTIVE_AFTER_MS}): a silent device's inactive alert opens first`,
     });
   }
   if (config.PROCESSOR_MAX_FUTURE_MS > config.PROCESSOR_GRACE_MS) {

@@ -49,5 +49,8 @@ export function createAlertComponentFromConfig(config: Config, kafka: KafkaConne
     partitions: config.KAFKA_TOPIC_PARTITIONS,
     replicas: config.KAFKA_REPLICATION_FACTOR,
     createTopics: config.KAFKA_CREATE_TOPICS,
+    deviceIdleHorizonMs:
+      config.ALERT_DEVICE_IDLE_HORIZON_MS === 0 ? Number.POSITIVE_INFINITY : config.ALERT_DEVICE_IDLE_HORIZON_MS,
+    maxDevicesPerPartition: config.ALERT_MAX_DEVICES,
   });
 }
