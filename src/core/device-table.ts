@@ -87,8 +87,13 @@ export class DeviceTable<V> {
     return this.#slots.has(deviceId);
   }
 
-  /** Adds or replaces a device, then applies the cap (which may evict this very device: see the module comment). */
-  set(deviceId: string, value: V): void {
+  /**
+   * Adds or replaces a device, then applies the cap (which may evict this very device: see the module comment).
+   * With `now`, devices idle by then are removed first (cheap: the heap's top tells), so that the cap counts only
+   * devices that are not idle and an idle device is counted as such, not as a cap eviction.
+   */
+  set(deviceId: string, value: V, now = Number.NEGATIVE_INFINITY): void {
+    this.evictIdle(now);
     const slot: Slot<V> = { id: deviceId, value };
     this.#slots.set(deviceId, slot);
     this.#push({ key: this.#options.lastSeenOf(value), slot });

@@ -270,7 +270,7 @@ export class PartitionTopology {
     let state = this.#devices.get(deviceId, this.aggStreamTime);
     if (!state) {
       state = { ts, record: newDeviceRecord() };
-      this.#devices.set(deviceId, state);
+      this.#devices.set(deviceId, state, this.aggStreamTime);
     }
     applyLatest(state, row, ts);
     const current = state;

@@ -302,7 +302,7 @@ export class AlertDetector {
             lastSeen: ts,
           };
       device.lastSeen = Math.max(device.lastSeen ?? ts, ts);
-      this.#devices.set(deviceId, device);
+      this.#devices.set(deviceId, device, this.#now);
     }
     return device;
   }
