@@ -52,7 +52,8 @@ export class AlertPartition implements EventProcessor {
   }
 
   restore(states: DeviceAlertState[]): void {
-    for (const state of states) this.detector.restore(state);
+    const now = AlertDetector.newestTime(states);
+    for (const state of states) this.detector.restore(state, now);
   }
 
   /** The alert changes, the device states changed and the devices forgotten since the last call. */

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { LocationEvent, StatusEvent } from '../decode.js';
-import { AlertDetector } from './alert-detector.js';
+import { AlertDetector, type DeviceAlertState } from './alert-detector.js';
 import type { AlertRecord } from './alert-record.js';
 import { DEFAULT_ALERT_RULES } from './alert-rules.js';
 
@@ -296,6 +296,18 @@ describe('bounded state', () => {
     expect(b.stateSize).toMatchObject({ devices: 1, retired: 0 });
   });
 
+  it('restores a device idle at the newest restored time straight into its retired form', () => {
+    const first = new AlertDetector(DEFAULT_ALERT_RULES, () => undefined, bounds);
+    first.processLocation(fix(T0), 0);
+    first.processLocation(fix(T0 + 100_000, 9, 107, 'dev-2'), 1);
+    first.advanceTime(T0 + 30_000); // dev-1's inactive alert opens; nothing is idle yet
+    const states = first.takeChanged();
+    const second = new AlertDetector(DEFAULT_ALERT_RULES, () => undefined, bounds);
+    for (const state of states) second.restore(state, AlertDetector.newestTime(states));
+    expect(second.stateSize).toMatchObject({ devices: 1, retired: 1 });
+    expect(second.active().map((a) => a.alert_id)).toEqual([`dev-1/inactive/-/${T0 + 10_000}`]);
+  });
+
   it('keeps a silent device with an open geofence or sensor episode', () => {
     const d = new AlertDetector(DEFAULT_ALERT_RULES, () => undefined, bounds);
     d.processLocation(fix(T0, 11, 107, 'dev-out'), 0);
@@ -352,7 +364,9 @@ describe('bounded state', () => {
           for (const id of b.takeForgotten()) changelog.delete(id);
           if (s.restart === 0) {
             b = make();
-            for (const state of changelog.values()) b.restore(state as never);
+            const states = [...changelog.values()] as DeviceAlertState[];
+            const newest = AlertDetector.newestTime(states);
+            for (const state of states) b.restore(state, newest);
           }
         }
         // Per device (the order of the topic's key, and of every reader): a revived device may come later in one

@@ -105,10 +105,12 @@ export class AlertDetector {
   #forgotten = new Set<string>();
   /** The time `advanceTime` was last given: what idleness is judged by. */
   #now = Number.NEGATIVE_INFINITY;
+  readonly #idleHorizonMs: number;
 
   constructor(rules: AlertRules, emit: AlertChangeListener, bounds: AlertDetectorBounds = UNBOUNDED) {
     this.#rules = rules;
     this.#emit = emit;
+    this.#idleHorizonMs = bounds.idleHorizonMs;
     const onCap = (deviceId: string, reason: EvictionReason) => {
       if (reason === 'cap') bounds.onCapEviction?.(deviceId);
     };
@@ -225,12 +227,28 @@ export class AlertDetector {
     this.#devices.evictIdle(this.#now);
   }
 
-  /** Seeds a device's state (a restart restores it from the state changelog). */
-  restore(state: DeviceAlertState): void {
+  /**
+   * Seeds a device's state (a restart restores it from the state changelog). With `now` (the newest time the
+   * restored states show), a device already idle then is retired or forgotten at once rather than held: the
+   * changelog keeps retired devices whole, and they need not all be in memory at once.
+   */
+  restore(state: DeviceAlertState, now = Number.NEGATIVE_INFINITY): void {
     const copy = structuredClone(state);
     copy.lastSeen ??= newestTimeOf(copy);
     this.#retired.delete(copy.deviceId);
+    if (lastSeenOf(copy) <= now - this.#idleHorizonMs) {
+      this.#devices.delete(copy.deviceId);
+      this.#retire(copy);
+      return;
+    }
     this.#devices.set(copy.deviceId, copy);
+  }
+
+  /** The newest time a set of restored states shows (what `restore` judges idleness by). */
+  static newestTime(states: readonly DeviceAlertState[]): number {
+    let newest = Number.NEGATIVE_INFINITY;
+    for (const s of states) newest = Math.max(newest, s.lastSeen ?? newestTimeOf(s));
+    return newest;
   }
 
   /**
