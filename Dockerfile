@@ -9,6 +9,8 @@ ARG NODE_IMAGE=node:20.20.2-bookworm-slim
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
+# patches/ is applied by the postinstall step (patch-package): a corrected read_committed filter of the Kafka client.
+COPY patches ./patches
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json vite.config.ts ./
 COPY docker/tsconfig.init.json ./docker/
@@ -22,6 +24,8 @@ FROM ${NODE_IMAGE} AS prod-deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+# Without install scripts patch-package did not run here: the Kafka client comes patched from the build stage.
+COPY --from=build /app/node_modules/@platformatic/kafka ./node_modules/@platformatic/kafka
 
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production \

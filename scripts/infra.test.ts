@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { connectionSettings, loadInfraSettings, postgresBinDir, requireTool } from './infra.js';
+import { projectRoot } from './infra/common.js';
+import { connectionSettings, kafkaProperties, loadInfraSettings, postgresBinDir, requireTool } from './infra.js';
 
 describe('infrastructure settings', () => {
   it('defaults to loopback ports that match the application defaults', () => {
@@ -42,5 +43,26 @@ describe('missing binaries', () => {
     expect(() => postgresBinDir(join(empty, 'postgresql'))).toThrow(
       /initdb, pg_ctl\) were not found\. Install them with: apt-get update && apt-get install -y postgresql/,
     );
+  });
+});
+
+describe('the local broker configuration', () => {
+  it('bounds every topic by size per partition, in small segments, and never by age', async () => {
+    const { readFileSync } = await import('node:fs');
+    const template = readFileSync(join(projectRoot, 'infra/kafka/server.properties'), 'utf8');
+    const text = kafkaProperties(loadInfraSettings({ INFRA_DIR: '/tmp/x' }), template);
+    const props = new Map(
+      text
+        .split('\n')
+        .filter((line) => line !== '' && !line.startsWith('#'))
+        .map((line) => line.split('=', 2) as [string, string]),
+    );
+    expect(props.get('log.retention.bytes')).toBe('1073741824');
+    expect(props.get('log.segment.bytes')).toBe('134217728');
+    // Fixed-epoch test records must survive; the app's topics carry their own retention.ms.
+    expect(props.get('log.retention.hours')).toBe('-1');
+    expect(props.get('log.dirs')).toBe('/tmp/x/kafka/data');
+    const small = kafkaProperties(loadInfraSettings({ INFRA_KAFKA_RETENTION_BYTES: '2097152' }), template);
+    expect(small).toContain('\nlog.retention.bytes=2097152\n');
   });
 });

@@ -21,7 +21,7 @@ export {
   loadInfraSettings,
   requireTool,
 } from './infra/common.js';
-export { kafkaClasspath, kafkaDown, kafkaUp, kafkaVersion } from './infra/kafka.js';
+export { kafkaClasspath, kafkaDown, kafkaProperties, kafkaUp, kafkaVersion } from './infra/kafka.js';
 export { postgresBinDir, postgresDown, postgresUp } from './infra/postgres.js';
 
 export function writeEnvFile(s: InfraSettings): string {

@@ -6,7 +6,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { alertRulesFromConfig, createAlertComponentFromConfig } from './alerts/alert-component-from-config.js';
 import { createSseHeartbeat } from './api/sse.js';
-import { createAdmin, ensureTopics, type KafkaConnection, pingKafka } from './bus/kafka-admin.js';
+import { createAdmin, ensureTopics, type KafkaConnection, pingKafka, type TopicSpec } from './bus/kafka-admin.js';
+import { streamTopicConfigs, tableTopicConfigs } from './bus/topic-configs.js';
 import type { Config } from './config.js';
 import { Backoff } from './core/backoff.js';
 import { SOURCE_TOPICS, TOPICS } from './core/topics.js';
@@ -32,15 +33,16 @@ export interface Application {
   stop(): Promise<void>;
 }
 
-/** The pipeline topics with the partition counts the configuration asks for. */
-export function pipelineTopics(config: Config) {
+/** The pipeline topics with the partition counts and retention (`bus/topic-configs.ts`) the configuration asks for. */
+export function pipelineTopics(config: Config): TopicSpec[] {
   const base = { partitions: config.KAFKA_TOPIC_PARTITIONS, replicas: config.KAFKA_REPLICATION_FACTOR };
+  const stream = { ...base, configs: streamTopicConfigs(config.KAFKA_RETENTION_MS) };
   return [
-    ...SOURCE_TOPICS.map((name) => ({ name, ...base })),
-    { name: TOPICS.DEAD_LETTERS, ...base },
+    ...SOURCE_TOPICS.map((name) => ({ name, ...stream })),
+    { name: TOPICS.DEAD_LETTERS, ...stream },
     // The alert component's: created here too, since it runs beside ksqlDB, where nothing else creates them.
-    { name: TOPICS.DEVICE_ALERTS, ...base },
-    { name: config.ALERT_STATE_TOPIC, ...base, configs: { 'cleanup.policy': 'compact' } },
+    { name: TOPICS.DEVICE_ALERTS, ...stream },
+    { name: config.ALERT_STATE_TOPIC, ...base, configs: tableTopicConfigs() },
   ];
 }
 

@@ -65,6 +65,26 @@ describe('cross-variable rules', () => {
       10_000,
     );
   });
+
+  it('refuses a stream-layer horizon shorter than the windows it keeps, but accepts 0 (full replay)', () => {
+    expect(() => loadConfig({ STREAM_WINDOWS_PER_DEVICE: '2000', STREAM_WINDOWS_HORIZON_MS: '3000000' })).toThrow(
+      /STREAM_WINDOWS_HORIZON_MS: must be 0 or at least STREAM_WINDOWS_PER_DEVICE × 2000 \(4000000\)/,
+    );
+    expect(
+      loadConfig({ STREAM_WINDOWS_PER_DEVICE: '2000', STREAM_WINDOWS_HORIZON_MS: '0' }).STREAM_WINDOWS_HORIZON_MS,
+    ).toBe(0);
+    expect(loadConfig({}).STREAM_WINDOWS_HORIZON_MS).toBeGreaterThanOrEqual(
+      loadConfig({}).STREAM_WINDOWS_PER_DEVICE * 2000,
+    );
+  });
+});
+
+describe('retention', () => {
+  it('defaults to 7 days, accepts -1 (forever) and refuses anything below an hour', () => {
+    expect(loadConfig({}).KAFKA_RETENTION_MS).toBe(604_800_000);
+    expect(loadConfig({ KAFKA_RETENTION_MS: '-1' }).KAFKA_RETENTION_MS).toBe(-1);
+    expect(() => loadConfig({ KAFKA_RETENTION_MS: '60000' })).toThrow(/KAFKA_RETENTION_MS/);
+  });
 });
 
 describe('the map tile settings', () => {

@@ -110,6 +110,13 @@ export const EnvSchema = z.object({
       'Most devices the embedded stream layer and the SSE snapshots hold each; beyond it the least recently seen ' +
         'is forgotten, counted and logged',
     ),
+  STREAM_WINDOWS_HORIZON_MS: int(0, 31_536_000_000)
+    .default(2_400_000)
+    .describe(
+      'At start-up the embedded stream layer reads the per2s topic only from this far (in record time) before each ' +
+        "partition's newest record: at least STREAM_WINDOWS_PER_DEVICE × 2 s (the default covers 1000 windows and " +
+        '400 s of slack). 0 replays the whole topic. The per-device topic is always read whole (it is compacted)',
+    ),
   KSQLDB_QUERY_TIMEOUT_MS: int(100, 300_000).default(5000).describe('Bound on one ksqlDB pull query (ENGINE=ksqldb)'),
 
   // Engine
@@ -127,6 +134,14 @@ export const EnvSchema = z.object({
     .describe('Partitions of device_location and device_status (always equal)'),
   KAFKA_REPLICATION_FACTOR: int(1, 16).default(1).describe('Replication factor of topics the app creates'),
   KAFKA_CREATE_TOPICS: bool.default(true).describe('Create the pipeline topics at start-up when missing'),
+  KAFKA_RETENTION_MS: int(-1, 31_536_000_000)
+    .refine((ms) => ms === -1 || ms >= 3_600_000, 'expected -1 (keep forever) or at least 3600000 (1 h)')
+    .default(604_800_000)
+    .describe(
+      'retention.ms of the streams the app creates (device_location, device_status, JOIN_EVENTS, dead letters, ' +
+        'device_alerts) and of the per2s changelog (compact,delete); the per-device table, alert state and ' +
+        'checkpoints are compacted instead. Applies when a topic is created; -1 keeps records forever',
+    ),
   KAFKA_SESSION_TIMEOUT_MS: int(6000, 300_000)
     .default(10_000)
     .describe(
@@ -190,6 +205,20 @@ export const EnvSchema = z.object({
   PROCESSOR_FLUSH_INTERVAL_MS: int(10, 60_000)
     .default(1000)
     .describe('Output flush and checkpoint interval (ksqlDB commits every 2000 ms)'),
+  PROCESSOR_GUARANTEE: z
+    .enum(['exactly-once', 'at-least-once'])
+    .default('exactly-once')
+    .describe(
+      'exactly-once: outputs, checkpoints and source offsets in one Kafka transaction per flush, fenced by the ' +
+        'group generation (read_committed readers see no duplicate); at-least-once: idempotent writes, a crash may ' +
+        'repeat JOIN_EVENTS rows',
+    ),
+  PROCESSOR_TRANSACTION_TIMEOUT_MS: int(1000, 900_000)
+    .default(10_000)
+    .describe(
+      "Exactly-once: the broker aborts a transaction left open this long (a crashed instance's); a restore waits " +
+        'at most this (+5 s) for open transactions. Above the flush interval',
+    ),
   PROCESSOR_IDLE_WAIT_MS: int(0, 60_000)
     .default(500)
     .describe('How long the event-time merge waits for a silent source topic before running ahead on the other'),
@@ -348,6 +377,12 @@ function crossFieldProblems(config: Config): ConfigProblem[] {
       problems.push({ variable: `ALERT_GEOFENCE_MAX_${axis}`, message: `must exceed ALERT_GEOFENCE_MIN_${axis}` });
     }
   }
+  if (config.PROCESSOR_TRANSACTION_TIMEOUT_MS <= config.PROCESSOR_FLUSH_INTERVAL_MS) {
+    problems.push({
+      variable: 'PROCESSOR_TRANSACTION_TIMEOUT_MS',
+      message: 'must exceed PROCESSOR_FLUSH_INTERVAL_MS (a transaction stays open for one flush interval)',
+    });
+  }
   for (const variable of ['DATABASE_CONNECT_TIMEOUT_MS', 'DATABASE_QUERY_TIMEOUT_MS'] as const) {
     if (config[variable] >= config.REQUEST_TIMEOUT_MS) {
       problems.push({
@@ -374,6 +409,15 @@ function crossFieldProblems(config: Config): ConfigProblem[] {
     problems.push({
       variable: 'PROCESSOR_MAX_FUTURE_MS',
       message: `must not exceed PROCESSOR_GRACE_MS (${config.PROCESSOR_GRACE_MS}): a record that far ahead closes windows early`,
+    });
+  }
+  const keptMs = config.STREAM_WINDOWS_PER_DEVICE * 2000;
+  if (config.STREAM_WINDOWS_HORIZON_MS > 0 && config.STREAM_WINDOWS_HORIZON_MS < keptMs) {
+    problems.push({
+      variable: 'STREAM_WINDOWS_HORIZON_MS',
+      message:
+        `must be 0 or at least STREAM_WINDOWS_PER_DEVICE × 2000 (${keptMs}): a shorter horizon would serve fewer ` +
+        'windows after a restart than before it',
     });
   }
   return problems;

@@ -24,6 +24,12 @@ export const InfraSettingsSchema = z.object({
     .regex(/^\d+[mg]$/)
     .default('768m')
     .describe('Broker JVM heap (-Xmx)'),
+  INFRA_KAFKA_RETENTION_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1_048_576)
+    .default(1_073_741_824)
+    .describe('Largest log per partition of every topic on the local broker (log.retention.bytes), by default 1 GiB'),
   INFRA_PG_PORT: port.default(5433).describe('PostgreSQL port on 127.0.0.1'),
   INFRA_PG_USER: z
     .string()

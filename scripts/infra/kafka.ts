@@ -76,20 +76,25 @@ export async function kafkaAnswers(s: InfraSettings): Promise<boolean> {
   }
 }
 
-function writeKafkaProperties(s: InfraSettings): string {
-  const dir = kafkaDir(s);
-  const template = readFileSync(join(projectRoot, 'infra/kafka/server.properties'), 'utf8');
-  const file = join(dir, 'server.properties');
-  writeFileSync(
-    file,
-    `${template}
+/**
+ * The broker's `server.properties`: the fixed template (`infra/kafka/server.properties`) plus the ports, the data
+ * directory and the size bound per partition of this machine's settings.
+ */
+export function kafkaProperties(s: InfraSettings, template: string): string {
+  return `${template}
 # --- written by scripts/infra.ts
 controller.quorum.voters=1@127.0.0.1:${s.INFRA_KAFKA_CONTROLLER_PORT}
 listeners=PLAINTEXT://127.0.0.1:${s.INFRA_KAFKA_PORT},CONTROLLER://127.0.0.1:${s.INFRA_KAFKA_CONTROLLER_PORT}
 advertised.listeners=PLAINTEXT://127.0.0.1:${s.INFRA_KAFKA_PORT}
-log.dirs=${join(dir, 'data')}
-`,
-  );
+log.dirs=${join(kafkaDir(s), 'data')}
+log.retention.bytes=${s.INFRA_KAFKA_RETENTION_BYTES}
+`;
+}
+
+function writeKafkaProperties(s: InfraSettings): string {
+  const template = readFileSync(join(projectRoot, 'infra/kafka/server.properties'), 'utf8');
+  const file = join(kafkaDir(s), 'server.properties');
+  writeFileSync(file, kafkaProperties(s, template));
   return file;
 }
 

@@ -48,6 +48,7 @@ export function createAlertComponentFromConfig(config: Config, kafka: KafkaConne
       config.PROCESSOR_MAX_EVENT_AGE_MS === 0 ? Number.POSITIVE_INFINITY : config.PROCESSOR_MAX_EVENT_AGE_MS,
     partitions: config.KAFKA_TOPIC_PARTITIONS,
     replicas: config.KAFKA_REPLICATION_FACTOR,
+    retentionMs: config.KAFKA_RETENTION_MS,
     createTopics: config.KAFKA_CREATE_TOPICS,
     deviceIdleHorizonMs:
       config.ALERT_DEVICE_IDLE_HORIZON_MS === 0 ? Number.POSITIVE_INFINITY : config.ALERT_DEVICE_IDLE_HORIZON_MS,

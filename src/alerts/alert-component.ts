@@ -20,6 +20,7 @@
  */
 import { Admin, Consumer } from '@platformatic/kafka';
 import { createProducer, type Producer, sendInChunks } from '../bus/producer.js';
+import { DEFAULT_RETENTION_MS } from '../bus/topic-configs.js';
 import { systemClock, type WallClock } from '../clock.js';
 import type { DeviceAlertState } from '../core/alerts/alert-detector.js';
 import { ALERT_TYPES, type AlertRecord } from '../core/alerts/alert-record.js';
@@ -67,6 +68,8 @@ export interface AlertComponentOptions {
   maxEventAgeMs?: number;
   partitions?: number;
   replicas?: number;
+  /** `retention.ms` of the streams this component creates (-1: forever). @default 7 days */
+  retentionMs?: number;
   createTopics?: boolean;
   /**
    * Devices silent this long are forgotten or retired by the detector (`core/alerts/alert-detector.ts`); at least
@@ -360,6 +363,7 @@ export function createAlertComponent(options: AlertComponentOptions): AlertCompo
         await ensureAlertTopics(admin, topics, {
           partitions: options.partitions ?? 3,
           replicas: options.replicas ?? 1,
+          retentionMs: options.retentionMs ?? DEFAULT_RETENTION_MS,
         });
       }
       await membership.join();

@@ -1,9 +1,11 @@
 /**
  * The alert component's topics, created when missing with the sources' partition count (an alert goes to its
- * source's partition number): `device_alerts`, every alert change, and the compacted state changelog.
+ * source's partition number): `device_alerts`, every alert change, and the compacted state changelog. The streams
+ * are deleted by age (`retentionMs`, `bus/topic-configs.ts`).
  */
 import type { Admin } from '@platformatic/kafka';
 import { describePartitions, ensureTopics } from '../bus/kafka-admin.js';
+import { streamTopicConfigs, tableTopicConfigs } from '../bus/topic-configs.js';
 import type { SourceTopics } from '../processor/processor-options.js';
 
 export interface AlertTopics extends SourceTopics {
@@ -16,14 +18,16 @@ export interface AlertTopics extends SourceTopics {
 export async function ensureAlertTopics(
   admin: Admin,
   topics: AlertTopics,
-  defaults: { partitions: number; replicas: number },
+  defaults: { partitions: number; replicas: number; retentionMs: number },
 ): Promise<void> {
   const sources = await describePartitions(admin, [topics.location]);
   const partitions = sources.get(topics.location) ?? defaults.partitions;
+  const { replicas } = defaults;
+  const configs = streamTopicConfigs(defaults.retentionMs);
   await ensureTopics(admin, [
-    { name: topics.location, partitions, replicas: defaults.replicas },
-    { name: topics.status, partitions, replicas: defaults.replicas },
-    { name: topics.alerts, partitions, replicas: defaults.replicas },
-    { name: topics.state, partitions, replicas: defaults.replicas, configs: { 'cleanup.policy': 'compact' } },
+    { name: topics.location, partitions, replicas, configs },
+    { name: topics.status, partitions, replicas, configs },
+    { name: topics.alerts, partitions, replicas, configs },
+    { name: topics.state, partitions, replicas, configs: tableTopicConfigs() },
   ]);
 }

@@ -1,6 +1,8 @@
 /**
- * Follows topics from their beginning in this process: every partition, with a throw-away consumer group
- * (nothing is committed), so any API instance sees every record. It tells when it has caught up: once it has
+ * Follows topics in this process: every partition, with a throw-away consumer group (nothing is committed), so
+ * any API instance sees every record. A topic is read from its beginning, or, when it has a horizon, from the
+ * first record stamped at most that long before its partition's newest record (ListOffsets by timestamp: every
+ * record with a later timestamp lies at or after that offset). It tells when it has caught up: once it has
  * reached the end offsets it saw at start-up, or when no record has arrived for `idleCaughtUpMs` after the first
  * one (transaction markers at the end of a partition are never delivered), or for `startupIdleMs` when none
  * arrived at all. A failing consumer is logged, counted and restarted with capped backoff; nothing crashes.
@@ -31,6 +33,11 @@ export interface TopicFollowerOptions {
   topics: string[];
   logger: Logger;
   onRecord: (record: FollowedRecord) => void;
+  /**
+   * Per topic, how much record time to read back from each partition's newest record; topics absent (or 0) are
+   * read from their beginning. @default {}
+   */
+  horizonsMs?: Record<string, number>;
   /** @default 1000 */
   idleCaughtUpMs?: number;
   /** @default 15000 */
@@ -89,6 +96,41 @@ export function createTopicFollower(options: TopicFollowerOptions): TopicFollowe
     else armIdle(idleCaughtUpMs);
   }
 
+  /** Where each partition starts, and the end offsets it must reach to count as caught up. */
+  async function startPositions(c: Consumer<Buffer, Buffer, Buffer, Buffer>) {
+    const [starts, ends] = await Promise.all([
+      c.listOffsets({ topics: options.topics, timestamp: -2n }),
+      c.listOffsets({ topics: options.topics, timestamp: -1n }),
+    ]);
+    const positions: { topic: string; partition: number; offset: bigint }[] = [];
+    const wanted = new Map<string, bigint>();
+    for (const [topic, offsets] of starts) {
+      const horizonMs = options.horizonsMs?.[topic] ?? 0;
+      const newest = horizonMs > 0 ? await c.listOffsetsWithTimestamps({ topics: [topic], timestamp: -3n }) : undefined;
+      await Promise.all(
+        offsets.map(async (start, partition) => {
+          const end = ends.get(topic)?.[partition] ?? start;
+          let from = start;
+          const newestTs = newest?.get(topic)?.get(partition)?.timestamp ?? -1n;
+          if (end > start && newestTs >= 0n) {
+            const at = await c.listOffsets({
+              topics: [topic],
+              partitions: { [topic]: [partition] },
+              timestamp: newestTs - BigInt(horizonMs),
+            });
+            const offset = at.get(topic)?.[partition] ?? -1n;
+            // -1: no record that late (cannot happen below the newest one, but then nothing is needed).
+            from = offset < 0n ? end : offset > start ? offset : start;
+          }
+          positions.push({ topic, partition, offset: from });
+          // A partition emptied by retention (or with nothing in the horizon) has from = end: nothing to wait for.
+          if (end > from) wanted.set(`${topic}/${partition}`, end);
+        }),
+      );
+    }
+    return { positions, wanted };
+  }
+
   async function connect() {
     const c = new Consumer({
       clientId: `${options.kafka.clientId}-${name}`,
@@ -99,22 +141,13 @@ export function createTopicFollower(options: TopicFollowerOptions): TopicFollowe
       requestTimeout: 10_000,
     });
     consumer = c;
-    if (!caughtUp) {
-      const [starts, ends] = await Promise.all([
-        c.listOffsets({ topics: options.topics, timestamp: -2n }),
-        c.listOffsets({ topics: options.topics, timestamp: -1n }),
-      ]);
-      targets = new Map();
-      for (const [topic, offsets] of ends) {
-        offsets.forEach((end, partition) => {
-          // A partition emptied by retention has start = end: nothing to wait for.
-          if (end > (starts.get(topic)?.[partition] ?? 0n)) targets.set(`${topic}/${partition}`, end);
-        });
-      }
-    }
+    // Computed on every (re)connect, so a restarted consumer re-reads the horizon, not the whole topic.
+    const { positions, wanted } = await startPositions(c);
+    if (!caughtUp) targets = wanted;
     const s = (await c.consume({
       topics: options.topics,
-      mode: MessagesStreamModes.EARLIEST,
+      mode: MessagesStreamModes.MANUAL,
+      offsets: positions,
       autocommit: false,
     })) as Buffers;
     stream = s;

@@ -1,8 +1,13 @@
 /**
- * The processor's flushes: buffered outputs are written on the output thread, then (once the broker has
- * acknowledged them) the checkpoints that cover them, then the source offsets they cover are committed to the
- * group. At most one flush is in flight; processing goes on meanwhile, and a failure surfaces at the next call
- * (the loop then rebuilds state from the checkpoints).
+ * The processor's flushes: buffered outputs are written on the output thread, then the checkpoints that cover
+ * them, then the source offsets they cover are committed to the group. At most one flush is in flight;
+ * processing goes on meanwhile, and a failure surfaces at the next call (the loop then rebuilds state from the
+ * checkpoints).
+ *
+ * - exactly-once: outputs, checkpoints and source offsets are one Kafka transaction, committed at each flush with
+ *   checkpoints (early flushes only add to the open transaction). Read_committed consumers see all of it or none.
+ * - at-least-once: the checkpoints are written once the broker acknowledged the outputs, and the offsets
+ *   committed after them; a crash in between writes some outputs twice (same keys and values).
  *
  * Checkpoints (which prune state and scan it for the replay point) are written at the flush interval, not at the
  * early flushes that bound buffered outputs; a restart then replays a little more, with the same final state.
@@ -14,6 +19,7 @@ import type { Logger } from '../observability/logger.js';
 import { checkpointKey, encodeCheckpoint, takeCheckpoint } from './checkpoint.js';
 import { flushSize, type OutputBuffer } from './emitter.js';
 import type { CoveredOffsets } from './group-membership.js';
+import type { SourceOffsetsCommit } from './output-producer.js';
 import type { OutputThread } from './output-thread.js';
 import type { PlainRecord } from './packed-outputs.js';
 import type { ProcessorTopics } from './processor-options.js';
@@ -29,10 +35,18 @@ export interface FlushPipelineOptions {
   groupId: string;
   clock: WallClock;
   flushIntervalMs: number;
-  /** Commits the source offsets the written checkpoints cover. */
-  commit: (covered: CoveredOffsets[]) => Promise<void>;
+  /** How the source offsets the written checkpoints cover are committed (see the file's comment). */
+  offsets: FlushOffsets;
   log: Logger;
 }
+
+export type FlushOffsets =
+  | { guarantee: 'at-least-once'; commit: (covered: CoveredOffsets[]) => Promise<void> }
+  | {
+      guarantee: 'exactly-once';
+      /** The transaction's offsets commit, with the membership the partitions were assigned in. */
+      transactionCommit: (covered: CoveredOffsets[]) => SourceOffsetsCommit;
+    };
 
 export class FlushPipeline {
   readonly #options: FlushPipelineOptions;
@@ -92,11 +106,24 @@ export class FlushPipeline {
     const covered = checkpointed.map((t) => ({ partition: t.partition, high: { ...t.processed } }));
     if (withCheckpoints) this.#nextAt = clock.now() + flushIntervalMs;
     this.#inflightOutputs = flushSize(outputs);
+    const { offsets } = this.#options;
     try {
-      if (flushSize(outputs) > 0) await writer.write(outputs);
-      if (checkpoints.length > 0) {
-        await writer.write({ records: checkpoints });
-        await this.#options.commit(covered);
+      if (offsets.guarantee === 'exactly-once') {
+        // One write: the outputs, and with checkpoints the commit of all of it with the offsets they cover.
+        const commit = checkpoints.length > 0 ? offsets.transactionCommit(covered) : undefined;
+        if (flushSize(outputs) > 0 || commit) {
+          await writer.write({
+            ...outputs,
+            records: [...outputs.records, ...checkpoints],
+            ...(commit ? { commit } : {}),
+          });
+        }
+      } else {
+        if (flushSize(outputs) > 0) await writer.write(outputs);
+        if (checkpoints.length > 0) {
+          await writer.write({ records: checkpoints });
+          await offsets.commit(covered);
+        }
       }
       this.flushes++;
       this.#error = undefined;
@@ -108,6 +135,21 @@ export class FlushPipeline {
     } finally {
       this.#inflightOutputs = 0;
     }
+  }
+
+  /**
+   * Before state is rebuilt (a rebalance, a failed step): exactly-once aborts the open transaction, whose outputs
+   * the partitions' next owner replays from the last committed checkpoint; committing them could race with that
+   * owner's restore. At-least-once writes what is buffered, with checkpoints.
+   */
+  async beforeRebuild(): Promise<void> {
+    await this.settle();
+    if (this.#options.offsets.guarantee === 'exactly-once') {
+      this.#options.output.clear();
+      await this.#options.writer.abort();
+      return;
+    }
+    await this.flush();
   }
 
   /** Starts a flush in the background once the one in flight (if any) has settled. */

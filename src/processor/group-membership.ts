@@ -33,6 +33,12 @@ export interface CoveredOffsets {
   high: Record<Side, number>;
 }
 
+export interface MemberIdentity {
+  generationId: number;
+  memberId: string;
+  coordinatorId: number;
+}
+
 export class GroupMembership {
   readonly #options: GroupMembershipOptions;
   readonly #consumer: Consumer;
@@ -76,6 +82,18 @@ export class GroupMembership {
   /** The group generation this member is in; a change means the assignment changed. */
   get generationId(): number {
     return this.#consumer.generationId;
+  }
+
+  /**
+   * The membership the current assignment was given in: exactly-once transactions commit source offsets with it,
+   * so that the coordinator refuses them once the group has moved to another generation.
+   */
+  membership(): MemberIdentity {
+    return {
+      generationId: this.#consumer.generationId,
+      memberId: this.#consumer.memberId ?? '',
+      coordinatorId: this.#consumer.coordinatorId ?? -1,
+    };
   }
 
   /** Partition numbers assigned for both source topics (the assignor always gives both). */

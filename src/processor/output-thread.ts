@@ -16,7 +16,10 @@ import { Worker } from 'node:worker_threads';
 import type { OutputProducerOptions, OutputWrite } from './output-producer.js';
 import { transferList } from './packed-outputs.js';
 
-export type OutputRequest = { id: number; kind: 'write'; write: OutputWrite } | { id: number; kind: 'close' };
+export type OutputRequest =
+  | { id: number; kind: 'write'; write: OutputWrite }
+  | { id: number; kind: 'abort' }
+  | { id: number; kind: 'close' };
 
 export type OutputReply =
   | { id: number; ok: true }
@@ -69,6 +72,12 @@ export class OutputThread {
    */
   write(write: OutputWrite): Promise<void> {
     return this.#request({ id: this.#nextId++, kind: 'write', write }, write.packed ? transferList(write.packed) : []);
+  }
+
+  /** Exactly-once: aborts the open transaction (a no-op when none is open, or the thread is not running). */
+  abort(): Promise<void> {
+    if (!this.#worker) return Promise.resolve();
+    return this.#request({ id: this.#nextId++, kind: 'abort' }, []);
   }
 
   /** Closes the producers and ends the thread. */

@@ -16,6 +16,7 @@ let queue: Promise<void> = Promise.resolve();
 async function handle(request: OutputRequest): Promise<OutputReply> {
   try {
     if (request.kind === 'write') await producer.write(request.write);
+    else if (request.kind === 'abort') await producer.abort();
     else await producer.close();
     return { id: request.id, ok: true };
   } catch (err) {
@@ -24,9 +25,17 @@ async function handle(request: OutputRequest): Promise<OutputReply> {
     return {
       id: request.id,
       ok: false,
-      error: { name: e.name, message: e.message, ...(typeof code === 'string' ? { code } : {}) },
+      error: { name: e.name, message: withCauses(e), ...(typeof code === 'string' ? { code } : {}) },
     };
   }
+}
+
+/** The client's errors aggregate the broker's answers: their names go along, the objects do not cross threads. */
+function withCauses(e: Error): string {
+  const inner = (e as { errors?: unknown }).errors;
+  if (!Array.isArray(inner) || inner.length === 0) return e.message;
+  const names = inner.map((x: { apiId?: unknown; message?: unknown }) => String(x?.apiId ?? x?.message ?? x));
+  return `${e.message} (${[...new Set(names)].join(', ')})`;
 }
 
 port.on('message', (request: OutputRequest) => {

@@ -14,7 +14,7 @@ import type { Logger } from '../observability/logger.js';
 import type { OutputBuffer } from './emitter.js';
 import { type FetchedPartition, fetchPartitions, type PartitionPosition, partitionBounds } from './fetcher.js';
 import type { FlushPipeline } from './flush-pipeline.js';
-import type { GroupMembership } from './group-membership.js';
+import type { GroupMembership, MemberIdentity } from './group-membership.js';
 import { type ProcessorSettings, type ProcessorTopics, SIDES, sourceTopic } from './processor-options.js';
 import { restorePartitions } from './restore.js';
 import type { PipelineTask } from './task.js';
@@ -51,6 +51,8 @@ export class ProcessingLoop {
   #partitionCount: number;
   /** True once the current assignment is restored. */
   ready = false;
+  /** The membership the owned partitions were assigned in (set by each rebuild). */
+  member: MemberIdentity = { generationId: -1, memberId: '', coordinatorId: -1 };
   /** The last step's failure, cleared by the next successful step. */
   lastError: unknown;
 
@@ -108,13 +110,14 @@ export class ProcessingLoop {
   /** Drops all state and rebuilds it for the current assignment from checkpoints and the per-device topic. */
   async #rebuild(): Promise<void> {
     const { membership, pipeline, tasks, output, topics, log } = this.#o;
-    const targetGeneration = membership.generationId;
-    await pipeline.settle();
     if (tasks.size > 0) {
-      await pipeline.flush().catch((err: unknown) => log.warn({ err }, 'flush_before_rebalance_failed'));
+      await pipeline.beforeRebuild().catch((err: unknown) => log.warn({ err }, 'flush_before_rebalance_failed'));
     }
     tasks.retire();
     output.clear();
+    // Read together, with no await between: the assignment and the membership it was given in.
+    const member = membership.membership();
+    const targetGeneration = member.generationId;
     const partitions = membership.assignedPartitions();
     if (partitions.length > 0) {
       const counts = await describePartitions(this.#o.admin, [topics.location]);
@@ -122,6 +125,9 @@ export class ProcessingLoop {
     }
     const restored = await restorePartitions(partitions, {
       fetcher: this.#o.fetcher,
+      admin: this.#o.admin,
+      // The longest another instance's transaction stays open, plus a margin for the broker's abort.
+      stableWaitMs: this.#o.settings.transactionTimeoutMs + 5000,
       topics,
       groupId: this.#o.groupId,
       limits: this.#o.settings.restoreLimits,
@@ -132,6 +138,7 @@ export class ProcessingLoop {
     tasks.replace(restored.tasks);
     pipeline.clearFailure();
     this.#generation = targetGeneration;
+    this.member = member;
     this.ready = true;
     log.info({ partitions, restored: restored.fromCheckpoint }, 'partitions_assigned');
   }

@@ -27,6 +27,8 @@ export function createStreamProcessorFromConfig(
     graceMs: config.PROCESSOR_GRACE_MS,
     emitMode: config.PROCESSOR_EMIT_MODE,
     flushIntervalMs: config.PROCESSOR_FLUSH_INTERVAL_MS,
+    guarantee: config.PROCESSOR_GUARANTEE,
+    transactionTimeoutMs: config.PROCESSOR_TRANSACTION_TIMEOUT_MS,
     idleWaitMs: config.PROCESSOR_IDLE_WAIT_MS,
     maxFutureMs: config.PROCESSOR_MAX_FUTURE_MS,
     maxEventAgeMs:
@@ -38,6 +40,7 @@ export function createStreamProcessorFromConfig(
     maxDevicesPerPartition: config.PROCESSOR_MAX_DEVICES,
     partitions: config.KAFKA_TOPIC_PARTITIONS,
     replicas: config.KAFKA_REPLICATION_FACTOR,
+    retentionMs: config.KAFKA_RETENTION_MS,
     createTopics: config.KAFKA_CREATE_TOPICS,
     sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
     ...(config.KAFKA_GROUP_INSTANCE_ID ? { groupInstanceId: `${config.KAFKA_GROUP_INSTANCE_ID}-processor` } : {}),

@@ -39,6 +39,8 @@ export interface StreamProcessorOptions {
   /** Partitions for topics this processor creates when the sources do not exist yet. @default 3 */
   partitions?: number;
   replicas?: number;
+  /** `retention.ms` of the streams and the per2s changelog this processor creates (-1: forever). @default 7 days */
+  retentionMs?: number;
   createTopics?: boolean;
   sessionTimeoutMs?: number;
   heartbeatIntervalMs?: number;
@@ -73,6 +75,13 @@ export interface StreamProcessorOptions {
   writeTimeoutMs?: number;
   /** Flush early once this many output records are buffered. @default 20_000 */
   maxPendingOutputs?: number;
+  /**
+   * exactly-once: outputs, checkpoints and source offsets in one Kafka transaction per flush, fenced by the group
+   * generation; at-least-once: idempotent writes, checkpoints after outputs. @default 'exactly-once'
+   */
+  guarantee?: DeliveryGuarantee;
+  /** Exactly-once: the broker aborts a transaction left open this long (a crashed instance's). @default 10_000 */
+  transactionTimeoutMs?: number;
   clock?: WallClock;
 }
 
@@ -101,6 +110,8 @@ export interface ProcessorStats {
   devicesEvictedIdle: number;
   devicesEvictedCap: number;
 }
+
+export type DeliveryGuarantee = 'exactly-once' | 'at-least-once';
 
 export const SIDES: readonly Side[] = ['location', 'status'];
 
@@ -144,6 +155,8 @@ export function processorSettings(options: StreamProcessorOptions) {
     lagWaitMs: options.lagWaitMs ?? 30_000,
     maxFutureMs: options.maxFutureMs ?? 30_000,
     maxEventAgeMs: options.maxEventAgeMs ?? 86_400_000,
+    guarantee: options.guarantee ?? ('exactly-once' as DeliveryGuarantee),
+    transactionTimeoutMs: options.transactionTimeoutMs ?? 10_000,
     ...membershipTiming(options.sessionTimeoutMs, options.heartbeatIntervalMs, options.stallAfterMs),
   };
 }

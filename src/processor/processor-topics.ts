@@ -1,17 +1,19 @@
 /**
  * The processor's topics, created when missing: the sources with equal partition counts (checked, as ksqlDB's
  * join refuses otherwise), the outputs with the sources' count (every output goes to its source's partition
- * number), the per-device table compacted, and the single-partition compacted checkpoint topic.
+ * number), the per-device table compacted, and the single-partition compacted checkpoint topic. The streams and
+ * the per2s changelog are deleted by age (`retentionMs`, `bus/topic-configs.ts`).
  */
 import type { Admin } from '@platformatic/kafka';
 import { describePartitions, ensureTopics } from '../bus/kafka-admin.js';
+import { streamTopicConfigs, tableTopicConfigs, windowedTableTopicConfigs } from '../bus/topic-configs.js';
 import { AppError } from '../errors.js';
 import type { ProcessorTopics } from './processor-options.js';
 
 export async function ensureProcessorTopics(
   admin: Admin,
   topics: ProcessorTopics,
-  defaults: { partitions: number; replicas: number },
+  defaults: { partitions: number; replicas: number; retentionMs: number },
 ): Promise<void> {
   const sources = await describePartitions(admin, [topics.location, topics.status]);
   const counts = new Set(sources.values());
@@ -28,18 +30,19 @@ export async function ensureProcessorTopics(
     replicas,
     ...(configs ? { configs } : {}),
   });
+  const stream = streamTopicConfigs(defaults.retentionMs);
   await ensureTopics(admin, [
-    spec(topics.location),
-    spec(topics.status),
-    spec(topics.joinEvents),
-    spec(topics.per2s),
-    spec(topics.perDevice, { 'cleanup.policy': 'compact' }),
-    spec(topics.deadLetters),
+    spec(topics.location, stream),
+    spec(topics.status, stream),
+    spec(topics.joinEvents, stream),
+    spec(topics.per2s, windowedTableTopicConfigs(defaults.retentionMs)),
+    spec(topics.perDevice, tableTopicConfigs()),
+    spec(topics.deadLetters, stream),
     {
       name: topics.checkpoints,
       partitions: 1,
       replicas,
-      configs: { 'cleanup.policy': 'compact', 'segment.ms': '600000' },
+      configs: { ...tableTopicConfigs(), 'segment.ms': '600000' },
     },
   ]);
 }

@@ -9,13 +9,18 @@
  * - Outputs are flushed every `flushIntervalMs`; after the broker acknowledges them a checkpoint per partition
  *   is written (`checkpoint.ts`). On start and on every rebalance, state is rebuilt by replaying from the
  *   checkpoint's low-water offsets (silently up to where the checkpoint ended) and the per-device table is
- *   re-read from its output topic. Outputs between the last checkpoint and a crash are written again with the
- *   same keys and values, so keyed consumers (the sink, the live view) end in the same state: at-least-once
- *   delivery, exactly-once final state. JOIN_EVENTS, a stream, may then contain duplicate rows.
+ *   re-read from its output topic.
+ * - Exactly-once (the default): each flush with checkpoints commits outputs, checkpoints and source offsets in
+ *   one transaction (`output-producer.ts`), with the group generation the partitions were assigned in, so a
+ *   member of an older generation is fenced; read_committed consumers never see a duplicate or an aborted
+ *   output. At-least-once (`guarantee`): outputs between the last checkpoint and a crash are written again with
+ *   the same keys and values, so keyed consumers end in the same state, but JOIN_EVENTS may repeat rows.
  * - Malformed source records are skipped, counted and written to the dead-letter topic with the reason in the
  *   `reason` header; processing never stops on bad input. Broker errors are logged and retried with backoff.
  */
+import { randomUUID } from 'node:crypto';
 import { Admin, Consumer } from '@platformatic/kafka';
+import { DEFAULT_RETENTION_MS } from '../bus/topic-configs.js';
 import { systemClock } from '../clock.js';
 import { PartitionTopology } from '../core/topology.js';
 import { AppError } from '../errors.js';
@@ -29,6 +34,7 @@ import { processorMetricSamples } from './processor-metrics.js';
 import {
   type ProcessorStats,
   processorSettings,
+  SIDES,
   type StreamProcessor,
   type StreamProcessorOptions,
   sourceTopic,
@@ -53,6 +59,17 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
     brokers: options.brokers,
     clientId: options.clientId,
     ...(options.writeTimeoutMs === undefined ? {} : { writeTimeoutMs: options.writeTimeoutMs }),
+    ...(settings.guarantee === 'exactly-once'
+      ? {
+          transactional: {
+            // Stable with static membership, so a restarted instance's InitProducerId aborts what its previous
+            // run left open at once; otherwise unique per run (fencing is by group generation, KIP-447), and
+            // what a crashed run left open is aborted by the broker after the transaction timeout.
+            transactionalId: `${groupId}-${options.groupInstanceId ?? randomUUID()}`,
+            timeoutMs: settings.transactionTimeoutMs,
+          },
+        }
+      : {}),
   });
   // Data goes through a client that never joins the group (see `group-membership.ts`).
   const fetcher = new Consumer({
@@ -85,7 +102,19 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
     groupId,
     clock,
     flushIntervalMs: options.flushIntervalMs,
-    commit: (covered) => membership.commit(covered),
+    offsets:
+      settings.guarantee === 'exactly-once'
+        ? {
+            guarantee: 'exactly-once',
+            transactionCommit: (covered) => ({
+              groupId,
+              ...loop.member,
+              offsets: covered.flatMap(({ partition, high }) =>
+                SIDES.map((side) => ({ topic: sourceTopic(topics, side), partition, next: high[side] })),
+              ),
+            }),
+          }
+        : { guarantee: 'at-least-once', commit: (covered) => membership.commit(covered) },
     log,
   });
 
@@ -162,6 +191,7 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
         await ensureProcessorTopics(admin, topics, {
           partitions: options.partitions ?? 3,
           replicas: options.replicas ?? 1,
+          retentionMs: options.retentionMs ?? DEFAULT_RETENTION_MS,
         });
       }
       await membership.join();

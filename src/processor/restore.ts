@@ -3,7 +3,7 @@
  * silently from the low-water offsets, `checkpoint.ts`) with the per-device table re-read from its output
  * partition, or from the start of the source partitions when it has none.
  */
-import type { Consumer } from '@platformatic/kafka';
+import type { Admin, Consumer } from '@platformatic/kafka';
 import { decodeLatestRecord } from '../core/output-records.js';
 import type { Logger } from '../observability/logger.js';
 import { type Checkpoint, checkpointKey, decodeCheckpoint, resumeFrom } from './checkpoint.js';
@@ -13,6 +13,12 @@ import type { PipelineTask } from './task.js';
 
 export interface RestoreOptions {
   fetcher: Consumer;
+  admin: Admin;
+  /**
+   * How long a restore waits for transactions still open on the partitions it reads (the longest a transaction
+   * stays open: the transaction timeout), before it fails and is retried.
+   */
+  stableWaitMs: number;
   topics: ProcessorTopics;
   groupId: string;
   limits: FetchLimits;
@@ -31,8 +37,12 @@ export interface Restored {
 export async function restorePartitions(partitions: number[], options: RestoreOptions): Promise<Restored> {
   const { fetcher, topics, groupId, limits, log } = options;
   const saved = new Map<string, Checkpoint>();
+  const readStable = async (topic: string, partition: number) => {
+    await waitForStableEnd(options.admin, fetcher, topic, partition, options.stableWaitMs);
+    return readWholePartition(fetcher, topic, partition, limits);
+  };
   if (partitions.length > 0) {
-    for (const r of await readWholePartition(fetcher, topics.checkpoints, 0, limits)) {
+    for (const r of await readStable(topics.checkpoints, 0)) {
       const checkpoint = r.key ? decodeCheckpoint(r.value) : undefined;
       if (checkpoint && r.key) saved.set(r.key.toString(), checkpoint);
     }
@@ -45,7 +55,7 @@ export async function restorePartitions(partitions: number[], options: RestoreOp
     if (checkpoint) {
       resumeFrom(task, checkpoint);
       fromCheckpoint.push(partition);
-      for (const r of await readWholePartition(fetcher, topics.perDevice, partition, limits)) {
+      for (const r of await readStable(topics.perDevice, partition)) {
         const decoded = decodeLatestRecord(r.key, r.value);
         if (decoded.ok && decoded.record !== null) {
           task.topology.restoreDevice(decoded.deviceId, r.timestamp, decoded.record);
@@ -66,4 +76,38 @@ export async function restorePartitions(partitions: number[], options: RestoreOp
     tasks.set(partition, task);
   }
   return { tasks, fromCheckpoint };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Waits until every transaction with records below the partition's current high watermark is decided, that is
+ * until the last stable offset (a read_committed reader's end) has reached it. The previous owner's last
+ * transaction may still be committing while this restore starts: reading only up to the last stable offset
+ * then would miss its checkpoint, and replaying from an older one would write its outputs twice.
+ */
+export async function waitForStableEnd(
+  admin: Admin,
+  fetcher: Consumer,
+  topic: string,
+  partition: number,
+  waitMs: number,
+): Promise<void> {
+  // The admin client lists offsets read_uncommitted: the high watermark.
+  const [listed] = await admin.listOffsets({
+    topics: [{ name: topic, partitions: [{ partitionIndex: partition, timestamp: -1n }] }],
+  });
+  const highWatermark = Number(listed?.partitions.find((p) => p.partitionIndex === partition)?.offset ?? 0n);
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    // The fetcher reads read_committed: its end is the last stable offset.
+    const { end } = await partitionBounds(fetcher, topic, partition);
+    if (end >= highWatermark) return;
+    if (Date.now() >= deadline) {
+      throw new Error(
+        `${topic}/${partition}: a transaction is still open below offset ${highWatermark} after ${waitMs} ms (last stable offset ${end})`,
+      );
+    }
+    await sleep(50);
+  }
 }

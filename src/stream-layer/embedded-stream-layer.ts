@@ -1,11 +1,16 @@
 /**
  * Embedded stream layer: materializes the processor's output topics in this process.
  *
- * It follows every partition of both topics from the beginning (`bus/topic-follower.ts`: a throw-away consumer
- * group, nothing committed), so any API instance answers for every device. State is bounded per device
- * (`windowsPerDevice`) and in devices: one idle beyond `deviceIdleHorizonMs` of the view's event time is forgotten,
- * and at most `maxDevices` are held (`materialized-view.ts`); listeners see a forgotten device as a deletion. Readiness turns green once the follower has caught up with the end offsets it saw at
- * start-up. A failing consumer is logged, counted and restarted with capped backoff; the process never crashes.
+ * It follows every partition of both topics (`bus/topic-follower.ts`: a throw-away consumer group, nothing
+ * committed), so any API instance answers for every device. The per-device table is compacted (bounded by the
+ * device count) and read whole. Of the per2s changelog it reads only the last `windowsHorizonMs` of record time
+ * per partition, which covers the `windowsPerDevice` windows it keeps per device (2 s each), so start-up does not
+ * grow with the topic's history: every window whose newest revision lies inside the horizon is served exactly as
+ * a full replay would serve it (its newest revision comes last in offset order, and is read). State is bounded
+ * per device (`windowsPerDevice`) and in devices: one idle beyond `deviceIdleHorizonMs` of the view's event time is
+ * forgotten, and at most `maxDevices` are held (`materialized-view.ts`); listeners see a forgotten device as a
+ * deletion. Readiness turns green once the follower has caught up with the end offsets it
+ * saw at start-up. A failing consumer is logged, counted and restarted with capped backoff; the process never crashes.
  */
 import type { KafkaConnection } from '../bus/kafka-admin.js';
 import { createTopicFollower, type FollowedRecord } from '../bus/topic-follower.js';
@@ -30,6 +35,11 @@ export interface EmbeddedStreamLayerOptions {
   deviceIdleHorizonMs?: number;
   /** Most devices held; the least recently seen go. @default Infinity */
   maxDevices?: number;
+  /**
+   * Record time of the windows topic read at start-up, back from each partition's newest record; 0 replays the
+   * whole topic. Keep it at least `windowsPerDevice` × 2 s. @default 2_400_000 (1000 windows + 400 s)
+   */
+  windowsHorizonMs?: number;
   /** @default 1000 */
   idleCaughtUpMs?: number;
   /** Idle time before the first record that still counts as caught up (group join included). @default 15000 */
@@ -112,6 +122,7 @@ export function createEmbeddedStreamLayer(options: EmbeddedStreamLayerOptions): 
     name: 'stream-layer',
     label: 'stream layer',
     topics: [windowsTopic, latestTopic],
+    horizonsMs: { [windowsTopic]: options.windowsHorizonMs ?? 2_400_000 },
     logger,
     onRecord: handle,
     idleCaughtUpMs,

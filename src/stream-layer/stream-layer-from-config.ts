@@ -19,5 +19,6 @@ export function createStreamLayerFromConfig(config: Config, kafka: KafkaConnecti
     deviceIdleHorizonMs:
       config.STREAM_DEVICE_IDLE_HORIZON_MS === 0 ? Number.POSITIVE_INFINITY : config.STREAM_DEVICE_IDLE_HORIZON_MS,
     maxDevices: config.STREAM_MAX_DEVICES,
+    windowsHorizonMs: config.STREAM_WINDOWS_HORIZON_MS,
   });
 }

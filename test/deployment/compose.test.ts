@@ -11,6 +11,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { type ConnectorConfig, parseConnectorFile } from '../../scripts/register-connectors.js';
 import { pipelineTopics } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
@@ -318,6 +319,16 @@ describe('the one-shot services', () => {
     expect(new Set(topics.map((t) => t.partitions)).size).toBe(1);
     // The telemetry sources, and the alert component's output (which it writes on this engine too).
     expect(new Set(sourceTopics)).toEqual(new Set([...SOURCE_TOPICS, TOPICS.DEVICE_ALERTS]));
+    // Bounded (issue 15): the streams it creates age out after KAFKA_RETENTION_MS, the state topic is compacted,
+    // and the topics ksqlDB creates get the same age limit from Redpanda's cluster default.
+    const config = loadConfig(env);
+    for (const t of topics) {
+      const policy = t.name === config.ALERT_STATE_TOPIC ? 'compact' : 'delete';
+      expect(t.configs?.['cleanup.policy'], t.name).toBe(policy);
+      if (policy === 'delete') expect(t.configs?.['retention.ms'], t.name).toBe(String(config.KAFKA_RETENTION_MS));
+    }
+    const bootstrap = parseYaml(read('redpanda/bootstrap.yaml')) as Record<string, unknown>;
+    expect(bootstrap['log_retention_ms']).toBe(config.KAFKA_RETENTION_MS);
   });
 
   it('ksql-init: runs the mounted script in the ksqlDB server image, with ksql/ where the properties point', () => {

@@ -29,7 +29,7 @@ describe('processor flush failures', () => {
             resourceName: topics.joinEvents,
             configs: [
               operation === 'set'
-                ? { name: 'max.message.bytes', configOperation: IncrementalAlterConfigOperationTypes.SET, value: '64' }
+                ? { name: 'max.message.bytes', configOperation: IncrementalAlterConfigOperationTypes.SET, value: '100' }
                 : { name: 'max.message.bytes', configOperation: IncrementalAlterConfigOperationTypes.DELETE },
             ],
           },
@@ -39,7 +39,9 @@ describe('processor flush failures', () => {
     const status = { id: 's1', device_id: 'dev-1', sound: 40, temperature: 25, altitude: 1000, event_ts: 1500 };
     const processor = testProcessor(topics, { writeTimeoutMs: 5000 });
     try {
-      // No JOIN_EVENTS batch fits in 64 bytes: every flush with a row fails.
+      // No JOIN_EVENTS batch fits in 100 bytes: every flush with a row fails. A transaction marker (about 80
+      // bytes) still fits: the broker can abort the refused transactions (below 78 bytes it never could, and the
+      // transactional id would stay blocked on the broker).
       await limitJoinEvents('set');
       await produce(topics, [
         { topic: 'location', key: 'dev-1', value: location },

@@ -139,6 +139,53 @@ export async function readFinalState(topics: ProcessorTopics, on: string[] = bro
   }
 }
 
+export interface OutputLog {
+  /** Every JOIN_EVENTS value, sorted: equal lists mean no row lost and none repeated. */
+  joinRows: string[];
+  /** Per device, the EVENT_TS of each of its per-device records in topic order. */
+  deviceHistory: Map<string, (number | null)[]>;
+}
+
+/** What a read_committed reader sees of the JOIN_EVENTS and per-device topics, record by record. */
+export async function readOutputLog(topics: ProcessorTopics, on: string[] = brokers()): Promise<OutputLog> {
+  const consumer = new Consumer({ clientId: 'test-log-reader', groupId: uniqueName('reader'), bootstrapBrokers: on });
+  const limits = { maxWaitMs: 100, maxBytes: 16 * 1024 * 1024, partitionMaxBytes: 4 * 1024 * 1024 };
+  try {
+    const log: OutputLog = { joinRows: [], deviceHistory: new Map() };
+    for (let p = 0; p < PARTITIONS; p++) {
+      for (const r of await readWholePartition(consumer, topics.joinEvents, p, limits)) {
+        log.joinRows.push(r.value?.toString() ?? '');
+      }
+      for (const r of await readWholePartition(consumer, topics.perDevice, p, limits)) {
+        const decoded = decodeLatestRecord(r.key, r.value);
+        if (!decoded.ok) continue;
+        const history = log.deviceHistory.get(decoded.deviceId) ?? [];
+        history.push(decoded.record?.EVENT_TS ?? null);
+        log.deviceHistory.set(decoded.deviceId, history);
+      }
+    }
+    log.joinRows.sort();
+    return log;
+  } finally {
+    await consumer.close(true);
+  }
+}
+
+/** Devices whose per-device record moved to an older event, with the step where it did. */
+export function regressions(history: Map<string, (number | null)[]>): string[] {
+  const found: string[] = [];
+  for (const [device, times] of history) {
+    for (let i = 1; i < times.length; i++) {
+      const [before, after] = [times[i - 1] ?? -1, times[i] ?? -1];
+      if (after < before) {
+        found.push(`${device}: ${before} → ${after} at record ${i}`);
+        break;
+      }
+    }
+  }
+  return found;
+}
+
 /** A simple device workload: per device a location every 2 s and a status every 0.5 s, in event-time order. */
 export function workload(devices: number, seconds: number, start = 1_700_000_000_000): Event[] {
   const events: Event[] = [];
