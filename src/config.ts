@@ -244,7 +244,7 @@ export const EnvSchema = z.object({
   PROCESSOR_MAX_DEVICES: int(1, 100_000_000)
     .default(200_000)
     .describe(
-      'Most devices the per-device table holds per source partition (about 0.4 kB each); beyond it the least ' +
+      'Most devices the per-device table holds per source partition (about 0.55 kB each); beyond it the least ' +
         'recently seen is forgotten, counted and logged',
     ),
   PROCESSOR_CHECKPOINT_TOPIC: z
