@@ -73,6 +73,18 @@ export function createApplication(config: Config, logger: Logger): Application {
     historySize: config.SSE_HISTORY_SIZE,
     maxClients,
     maxPerAddress: config.SSE_MAX_CLIENTS_PER_ADDRESS,
+    deviceIdleHorizonMs:
+      config.STREAM_DEVICE_IDLE_HORIZON_MS === 0 ? Number.POSITIVE_INFINITY : config.STREAM_DEVICE_IDLE_HORIZON_MS,
+    maxDevices: config.STREAM_MAX_DEVICES,
+    onDeviceCapReached: (deviceId, capEvictions) => {
+      // Sampled: once the cap bites, every new device evicts one.
+      if (capEvictions === 1 || capEvictions % 10_000 === 0) {
+        logger.warn(
+          { deviceId, maxDevices: config.STREAM_MAX_DEVICES, capEvictions },
+          'sse_device_cap_reached: the SSE snapshots forgot their least recently changed device (STREAM_MAX_DEVICES)',
+        );
+      }
+    },
   });
   streamLayer.onChange((change) => broadcaster.publish(change));
   const alertFeed = createAlertFeed({

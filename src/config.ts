@@ -98,6 +98,18 @@ export const EnvSchema = z.object({
   STREAM_WINDOWS_PER_DEVICE: int(1, 100_000)
     .default(1000)
     .describe('2-second windows the embedded stream layer keeps in memory per device'),
+  STREAM_DEVICE_IDLE_HORIZON_MS: int(0, 3_153_600_000_000)
+    .default(604_800_000)
+    .describe(
+      'The embedded stream layer and the SSE snapshots forget a device with no output row for this long (the ' +
+        "stream layer by the rows' event time, SSE by the wall clock); /stream/latest then omits it. 7 days; 0 = never",
+    ),
+  STREAM_MAX_DEVICES: int(1, 100_000_000)
+    .default(100_000)
+    .describe(
+      'Most devices the embedded stream layer and the SSE snapshots hold each; beyond it the least recently seen ' +
+        'is forgotten, counted and logged',
+    ),
   STREAM_WINDOWS_HORIZON_MS: int(0, 31_536_000_000)
     .default(2_400_000)
     .describe(
@@ -222,6 +234,19 @@ export const EnvSchema = z.object({
       "Source records whose event_ts is further behind their partition's newest event are dead-lettered " +
         '(a fix from 1970 would move the latest state back); 0 turns the rule off',
     ),
+  PROCESSOR_DEVICE_IDLE_HORIZON_MS: int(0, 3_153_600_000_000)
+    .default(604_800_000)
+    .describe(
+      'The per-device table (DEVICE_WINAGG_STATUS_PERDEVICE) forgets a device whose last row is this far behind ' +
+        "its partition's stream time; if it reports again its sensor columns restart from null (ksqlDB never " +
+        'forgets: docs/processor.md). 7 days; 0 = never. At least PROCESSOR_GRACE_MS',
+    ),
+  PROCESSOR_MAX_DEVICES: int(1, 100_000_000)
+    .default(200_000)
+    .describe(
+      'Most devices the per-device table holds per source partition (about 0.55 kB each); beyond it the least ' +
+        'recently seen is forgotten, counted and logged',
+    ),
   PROCESSOR_CHECKPOINT_TOPIC: z
     .string()
     .min(1)
@@ -258,6 +283,19 @@ export const EnvSchema = z.object({
   ALERT_GEOFENCE_MAX_LATITUDE: z.coerce.number().min(-90).max(90).default(10).describe('Geofence: north edge'),
   ALERT_GEOFENCE_MIN_LONGITUDE: z.coerce.number().min(-180).max(180).default(106).describe('Geofence: west edge'),
   ALERT_GEOFENCE_MAX_LONGITUDE: z.coerce.number().min(-180).max(180).default(108).describe('Geofence: east edge'),
+  ALERT_DEVICE_IDLE_HORIZON_MS: int(0, 3_153_600_000_000)
+    .default(604_800_000)
+    .describe(
+      'The alert detector forgets a device silent this long with no open alert, and keeps one whose only open ' +
+        'alert is inactive in compact form (it clears as usual when the device reports again: docs/alerts.md). ' +
+        '7 days; 0 = never. At least ALERT_INACTIVE_AFTER_MS',
+    ),
+  ALERT_MAX_DEVICES: int(1, 100_000_000)
+    .default(200_000)
+    .describe(
+      'Most devices the alert detector holds per source partition, and most it keeps in compact form; beyond it ' +
+        'the least recently seen is forgotten (its open alerts never clear), counted and logged',
+    ),
   ALERT_FLUSH_INTERVAL_MS: int(10, 60_000).default(200).describe('How long alert changes wait before they are written'),
   ALERT_TIMER_LATENESS_MS: int(0, 600_000)
     .default(500)
@@ -352,6 +390,20 @@ function crossFieldProblems(config: Config): ConfigProblem[] {
         message: `must be below REQUEST_TIMEOUT_MS (${config.REQUEST_TIMEOUT_MS}), so an outage answers 503, not 504`,
       });
     }
+  }
+  const horizon = config.PROCESSOR_DEVICE_IDLE_HORIZON_MS;
+  if (horizon !== 0 && horizon < config.PROCESSOR_GRACE_MS) {
+    problems.push({
+      variable: 'PROCESSOR_DEVICE_IDLE_HORIZON_MS',
+      message: `must be 0 or at least PROCESSOR_GRACE_MS (${config.PROCESSOR_GRACE_MS}): a row within the grace must find its device`,
+    });
+  }
+  const alertHorizon = config.ALERT_DEVICE_IDLE_HORIZON_MS;
+  if (alertHorizon !== 0 && alertHorizon < config.ALERT_INACTIVE_AFTER_MS) {
+    problems.push({
+      variable: 'ALERT_DEVICE_IDLE_HORIZON_MS',
+      message: `must be 0 or at least ALERT_INACTIVE_AFTER_MS (${config.ALERT_INACTIVE_AFTER_MS}): a silent device's inactive alert opens first`,
+    });
   }
   if (config.PROCESSOR_MAX_FUTURE_MS > config.PROCESSOR_GRACE_MS) {
     problems.push({

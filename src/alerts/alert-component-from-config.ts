@@ -50,5 +50,8 @@ export function createAlertComponentFromConfig(config: Config, kafka: KafkaConne
     replicas: config.KAFKA_REPLICATION_FACTOR,
     retentionMs: config.KAFKA_RETENTION_MS,
     createTopics: config.KAFKA_CREATE_TOPICS,
+    deviceIdleHorizonMs:
+      config.ALERT_DEVICE_IDLE_HORIZON_MS === 0 ? Number.POSITIVE_INFINITY : config.ALERT_DEVICE_IDLE_HORIZON_MS,
+    maxDevicesPerPartition: config.ALERT_MAX_DEVICES,
   });
 }

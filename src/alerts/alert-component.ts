@@ -71,6 +71,13 @@ export interface AlertComponentOptions {
   /** `retention.ms` of the streams this component creates (-1: forever). @default 7 days */
   retentionMs?: number;
   createTopics?: boolean;
+  /**
+   * Devices silent this long are forgotten or retired by the detector (`core/alerts/alert-detector.ts`); at least
+   * the rules' `inactiveAfterMs`. @default Infinity
+   */
+  deviceIdleHorizonMs?: number;
+  /** Most devices the detector holds per partition, and most it retires. @default Infinity */
+  maxDevicesPerPartition?: number;
   /** Overrides the processor's fetch sizes (tests make them small to stop mid-way). */
   fetch?: Partial<FetchLimits>;
   clock?: WallClock;
@@ -115,6 +122,24 @@ export function createAlertComponent(options: AlertComponentOptions): AlertCompo
   let nextFlushAt = 0;
   let partitionCount = options.partitions ?? 3;
   const counters = { recordsIn: 0, recordsSkipped: 0, alertChanges: 0, flushes: 0 };
+  /** Device evictions of the detectors of earlier assignments (a rebuild replaces them). */
+  const retiredEvictions = { idle: 0, cap: 0 };
+  let capEvictions = 0;
+  const bounds = {
+    idleHorizonMs: options.deviceIdleHorizonMs ?? Number.POSITIVE_INFINITY,
+    maxDevices: options.maxDevicesPerPartition ?? Number.POSITIVE_INFINITY,
+    onCapEviction: (deviceId: string) => {
+      capEvictions++;
+      // Sampled: once the cap bites, every new device evicts one.
+      if (capEvictions === 1 || capEvictions % 10_000 === 0) {
+        log.warn(
+          { deviceId, maxDevices: options.maxDevicesPerPartition, capEvictions },
+          'alert_device_cap_reached: the alert detector forgot its least recently seen device (ALERT_MAX_DEVICES); ' +
+            'its active alerts will not clear',
+        );
+      }
+    },
+  };
   const opened: Record<string, number> = Object.fromEntries(ALERT_TYPES.map((t) => [t, 0]));
   const cleared: Record<string, number> = Object.fromEntries(ALERT_TYPES.map((t) => [t, 0]));
 
@@ -137,7 +162,7 @@ export function createAlertComponent(options: AlertComponentOptions): AlertCompo
       partitionCount,
       maxFutureMs,
       maxAgeMs: maxEventAgeMs,
-      topology: new AlertPartition(options.rules),
+      topology: new AlertPartition(options.rules, bounds),
       deadLetter: () => {
         counters.recordsSkipped++;
       },
@@ -148,11 +173,13 @@ export function createAlertComponent(options: AlertComponentOptions): AlertCompo
     nextFlushAt = clock.now() + flushIntervalMs;
     const alerts: { partition: number; alert: AlertRecord }[] = [];
     const states: { partition: number; state: DeviceAlertState }[] = [];
+    const forgotten: { partition: number; deviceId: string }[] = [];
     const covered: { partition: number; high: Record<Side, number> }[] = [];
     for (const task of tasks.values()) {
       const drained = task.topology.drain();
       for (const alert of drained.alerts) alerts.push({ partition: task.partition, alert });
       for (const state of drained.states) states.push({ partition: task.partition, state });
+      for (const deviceId of drained.forgotten) forgotten.push({ partition: task.partition, deviceId });
       covered.push({ partition: task.partition, high: { ...task.processed } });
     }
     producer ??= createProducer({ ...base, clientId: `${options.clientId}-alerts-out`, idempotent: true });
@@ -181,6 +208,18 @@ export function createAlertComponent(options: AlertComponentOptions): AlertCompo
         })),
       );
     }
+    if (forgotten.length > 0) {
+      // Tombstones: a forgotten device leaves the changelog, so a restart does not bring it back.
+      await sendInChunks(
+        producer,
+        forgotten.map(({ partition, deviceId }) => ({
+          topic: topics.state,
+          partition,
+          key: Buffer.from(deviceId),
+          value: null as unknown as Buffer,
+        })),
+      );
+    }
     await membership.commit(covered);
     counters.flushes++;
     for (const { alert } of alerts) {
@@ -195,7 +234,12 @@ export function createAlertComponent(options: AlertComponentOptions): AlertCompo
     const target = membership.generationId;
     if (tasks.size > 0 && ready)
       await flush().catch((err: unknown) => log.warn({ err }, 'flush_before_rebalance_failed'));
-    for (const task of tasks.values()) counters.recordsIn += task.topology.recordsProcessed;
+    for (const task of tasks.values()) {
+      counters.recordsIn += task.topology.recordsProcessed;
+      const { evictions } = task.topology.detector.stateSize;
+      retiredEvictions.idle += evictions.idle;
+      retiredEvictions.cap += evictions.cap;
+    }
     tasks = new Map();
     ready = false;
     const partitions = membership.assignedPartitions();
@@ -297,11 +341,17 @@ export function createAlertComponent(options: AlertComponentOptions): AlertCompo
   const stats = (): AlertComponentStats => {
     let recordsIn = counters.recordsIn;
     let lag = 0;
+    const devices = { held: 0, retired: 0, evictedIdle: retiredEvictions.idle, evictedCap: retiredEvictions.cap };
     for (const task of tasks.values()) {
       recordsIn += task.topology.recordsProcessed;
       lag += task.lag();
+      const size = task.topology.detector.stateSize;
+      devices.held += size.devices;
+      devices.retired += size.retired;
+      devices.evictedIdle += size.evictions.idle;
+      devices.evictedCap += size.evictions.cap;
     }
-    return { ...counters, recordsIn, lag, opened: { ...opened }, cleared: { ...cleared } };
+    return { ...counters, recordsIn, lag, opened: { ...opened }, cleared: { ...cleared }, devices };
   };
 
   const active = () => [...tasks.values()].flatMap((t) => t.topology.detector.active());

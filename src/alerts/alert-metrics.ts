@@ -10,6 +10,8 @@ export interface AlertComponentStats {
   cleared: Record<string, number>;
   flushes: number;
   lag: number;
+  /** The detectors' devices: held, retired (silent, only `inactive` active), and evictions by reason. */
+  devices: { held: number; retired: number; evictedIdle: number; evictedCap: number };
 }
 
 /** `activeNow`: the active alerts of the partitions this instance owns; `groupLag` from the broker. */
@@ -70,6 +72,29 @@ export function alertMetricSamples(
       type: 'gauge',
       value: s.lag,
     },
+    {
+      name: 'alerts_devices',
+      help: 'Devices the alert detectors of this instance hold in full',
+      type: 'gauge',
+      value: s.devices.held,
+    },
+    {
+      name: 'alerts_devices_retired',
+      help: 'Devices silent beyond ALERT_DEVICE_IDLE_HORIZON_MS held in compact form (only their inactive alert is open)',
+      type: 'gauge',
+      value: s.devices.retired,
+    },
+    ...(['idle', 'cap'] as const).map(
+      (reason): MetricSample => ({
+        name: 'alerts_devices_evicted_total',
+        help:
+          'Devices the alert detectors forgot or retired: silent beyond ALERT_DEVICE_IDLE_HORIZON_MS, or the least ' +
+          'recently seen beyond ALERT_MAX_DEVICES (their open alerts then never clear)',
+        type: 'counter',
+        value: reason === 'idle' ? s.devices.evictedIdle : s.devices.evictedCap,
+        labels: { reason },
+      }),
+    ),
     {
       name: 'alerts_group_lag_records',
       help: "Source records after the alert group's committed offsets (from the broker)",

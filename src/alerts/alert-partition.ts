@@ -8,7 +8,7 @@
  * device for the downtime; once it is caught up (nothing queued, nothing more on the broker), also the wall clock
  * less `latenessMs`, so a device that stops is noticed with no further event from anyone.
  */
-import { AlertDetector, type DeviceAlertState } from '../core/alerts/alert-detector.js';
+import { AlertDetector, type AlertDetectorBounds, type DeviceAlertState } from '../core/alerts/alert-detector.js';
 import type { AlertRecord } from '../core/alerts/alert-record.js';
 import type { AlertRules } from '../core/alerts/alert-rules.js';
 import type { LocationEvent, StatusEvent } from '../core/decode.js';
@@ -24,8 +24,8 @@ export class AlertPartition implements EventProcessor {
   #fixTime = NO_STREAM_TIME;
   recordsProcessed = 0;
 
-  constructor(rules: AlertRules) {
-    this.detector = new AlertDetector(rules, (alert) => this.#changes.push(alert));
+  constructor(rules: AlertRules, bounds?: AlertDetectorBounds) {
+    this.detector = new AlertDetector(rules, (alert) => this.#changes.push(alert), bounds);
   }
 
   get streamTime(): number {
@@ -52,14 +52,15 @@ export class AlertPartition implements EventProcessor {
   }
 
   restore(states: DeviceAlertState[]): void {
-    for (const state of states) this.detector.restore(state);
+    const now = AlertDetector.newestTime(states);
+    for (const state of states) this.detector.restore(state, now);
   }
 
-  /** The alert changes and the device states changed since the last call. */
-  drain(): { alerts: AlertRecord[]; states: DeviceAlertState[] } {
+  /** The alert changes, the device states changed and the devices forgotten since the last call. */
+  drain(): { alerts: AlertRecord[]; states: DeviceAlertState[]; forgotten: string[] } {
     const alerts = this.#changes;
     this.#changes = [];
-    return { alerts, states: this.detector.takeChanged() };
+    return { alerts, states: this.detector.takeChanged(), forgotten: this.detector.takeForgotten() };
   }
 
   get pending(): number {

@@ -1,6 +1,7 @@
 /**
  * The alert detector's per-device state in its changelog (`telemetry_alert_state`, compacted, keyed by device id):
- * written at each flush for the devices that changed, read back whole at a restart or rebalance.
+ * written at each flush for the devices that changed, read back whole at a restart or rebalance. A device the
+ * detector forgot (`alert-detector.ts`, bounded state) is deleted with a tombstone.
  */
 import type { Consumer } from '@platformatic/kafka';
 import { z } from 'zod';
@@ -26,6 +27,7 @@ const DeviceStateSchema = z.object({
   geofence: EpisodeSchema.nullable(),
   inactive: EpisodeSchema.nullable(),
   applied: z.object({ location: z.number().int(), status: z.number().int() }),
+  lastSeen: z.number().optional(),
 });
 
 /** The latest state of every device of one changelog partition; records that do not decode are skipped. */

@@ -72,6 +72,13 @@ describe('PartitionTopology grace and state', () => {
   });
 });
 
+interface RawInput {
+  side: 'location' | 'status';
+  device: string;
+  ts: number;
+  temperature: number | null;
+}
+
 describe('PartitionTopology restart from a replay point', () => {
   const arbInputs = fc.array(
     fc.record({
@@ -84,13 +91,13 @@ describe('PartitionTopology restart from a replay point', () => {
     { minLength: 5, maxLength: 120 },
   );
 
-  it('ends with the same windows and device rows as an uninterrupted run', () => {
+  /** Runs the restart property with `options`; `held` says whether the replayed stretch may be compared. */
+  function restartProperty(options: TopologyOptions, devicesArb: fc.Arbitrary<RawInput[]> = arbInputs) {
     fc.assert(
-      fc.property(arbInputs, fc.nat(), fc.nat(), (raw, cut, extra) => {
+      fc.property(devicesArb, fc.nat(), fc.nat(), (raw, cut, extra) => {
         const inputs = raw.map((r) =>
           r.side === 'location' ? loc(r.device, r.ts) : sta(r.device, r.ts, r.temperature),
         );
-        const options = { windowGraceMs: 8000, joinRetentionMs: 10_000 };
         const reference = collector();
         feed(topologyInto(options, reference), inputs);
 
@@ -104,15 +111,21 @@ describe('PartitionTopology restart from a replay point', () => {
         t1.prune();
         const point = t1.replayPoint();
         const closedAt = t1.aggStreamTime;
+        const evictedAtCheckpoint = { ...t1.deviceEvictions };
         const hw = { location: 0, status: 0 };
         for (let i = 0; i < k; i++) hw[(inputs[i] as Input).side] = (offsets[i] as number) + 1;
         feed(t1, inputs, k, c, offsets);
+        // A device forgotten and seen again between the checkpoint and the crash is restored with its new
+        // aggregate, which the replay then re-applies older rows to (documented in docs/processor.md).
+        fc.pre(
+          t1.deviceEvictions.idle === evictedAtCheckpoint.idle && t1.deviceEvictions.cap === evictedAtCheckpoint.cap,
+        );
 
         // Restart: device table from the last emitted values, join and windows by replay from the low-water.
         const second = collector();
         const t2 = topologyInto(options, second);
-        for (const [key, d] of first.devices) t2.restoreDevice(key, d.ts, d.record);
         t2.beginReplay({ ...point, closedAtAggStreamTime: closedAt, resumeAt: hw });
+        for (const [key, d] of first.devices) t2.restoreDevice(key, d.ts, d.record);
         const low = { location: point.location ?? hw.location, status: point.status ?? hw.status };
         for (let i = 0; i < inputs.length; i++) {
           const input = inputs[i] as Input;
@@ -125,5 +138,91 @@ describe('PartitionTopology restart from a replay point', () => {
       }),
       { numRuns: 300 },
     );
+  }
+
+  it('ends with the same windows and device rows as an uninterrupted run', () => {
+    restartProperty({ windowGraceMs: 8000, joinRetentionMs: 10_000 });
+  });
+
+  it('does so too when the per-device table forgets idle devices and caps their number', () => {
+    const fourDevices = fc.array(
+      fc.record({
+        side: fc.constantFrom('location' as const, 'status' as const),
+        device: fc.constantFrom('a', 'b', 'c', 'd'),
+        ts: fc.integer({ min: 0, max: 60_000 }),
+        temperature: fc.option(fc.integer({ min: 10, max: 40 }), { nil: null }),
+      }),
+      { minLength: 5, maxLength: 120 },
+    );
+    restartProperty(
+      { windowGraceMs: 8000, joinRetentionMs: 10_000, deviceIdleHorizonMs: 12_000, maxDevices: 2 },
+      fourDevices,
+    );
+  });
+});
+
+describe('PartitionTopology bounded per-device table', () => {
+  it('forgets a device idle beyond the horizon: its next row starts a fresh LATEST_BY_OFFSET', () => {
+    const options = { windowGraceMs: 1000, joinRetentionMs: 3000, deviceIdleHorizonMs: 10_000 };
+    const run = (horizon: number | undefined) => {
+      const c = collector();
+      const t = topologyInto({ ...options, deviceIdleHorizonMs: horizon ?? Number.POSITIVE_INFINITY }, c);
+      // a's status at 1000 joins its fix at 1000; b moves stream time to 11000; a's next fix has no status.
+      feed(t, [sta('a', 1000, 25), loc('a', 1000), loc('b', 11_000), loc('a', 11_500)]);
+      return { record: c.devices.get('a')?.record, evictions: t.deviceEvictions, size: t.stateSize.devices };
+    };
+    // ksqlDB (no horizon) keeps the temperature of the status 10.5 s earlier; with the horizon it starts afresh.
+    expect(run(undefined).record?.TEMPERATURE).toBe(25);
+    const bounded = run(10_000);
+    expect(bounded.record).toMatchObject({ TEMPERATURE: null, LATITUDE: 9, EVENT_TS: 11_500 });
+    expect(bounded.evictions).toEqual({ idle: 1, cap: 0 });
+  });
+
+  it('keeps a device seen within the horizon, and prune removes idle ones without a row of theirs', () => {
+    const c = collector();
+    const t = topologyInto({ windowGraceMs: 1000, joinRetentionMs: 3000, deviceIdleHorizonMs: 10_000 }, c);
+    feed(t, [loc('a', 1000), loc('b', 10_999)]);
+    t.prune();
+    expect(t.stateSize.devices).toBe(2);
+    feed(t, [loc('b', 11_000)]);
+    t.prune();
+    expect(t.stateSize.devices).toBe(1);
+    expect(t.deviceEvictions).toEqual({ idle: 1, cap: 0 });
+  });
+
+  it('holds at most maxDevices, the least recently seen going first, and reports each eviction', () => {
+    const evicted: string[] = [];
+    const t = topologyInto(
+      {
+        windowGraceMs: 1000,
+        joinRetentionMs: 3000,
+        maxDevices: 2,
+        onDeviceEvicted: (id, reason) => evicted.push(`${id}:${reason}`),
+      },
+      collector(),
+    );
+    feed(t, [loc('a', 1000), loc('b', 2000), loc('a', 3000), loc('c', 4000), loc('d', 5000)]);
+    expect(evicted).toEqual(['b:cap', 'a:cap']);
+    expect(t.stateSize.devices).toBe(2);
+  });
+
+  it('restores only devices not idle at the checkpoint, within the cap', () => {
+    const t = topologyInto(
+      { windowGraceMs: 1000, joinRetentionMs: 3000, deviceIdleHorizonMs: 10_000, maxDevices: 2 },
+      collector(),
+    );
+    t.beginReplay({
+      joinStreamTime: 20_000,
+      aggStreamTime: 20_000,
+      closedAtAggStreamTime: 20_000,
+      resumeAt: { location: 0, status: 0 },
+    });
+    const record = { LATITUDE: 9, LONGITUDE: 107, DISTANCE: 0, EVENT_TS: 1, TEMPERATURE: 1, SOUND: 1, ALTITUDE: 1 };
+    t.restoreDevice('old', 10_000, record);
+    t.restoreDevice('x', 12_000, record);
+    t.restoreDevice('y', 15_000, record);
+    t.restoreDevice('z', 14_000, record);
+    expect(t.stateSize.devices).toBe(2);
+    expect(t.deviceEvictions).toEqual({ idle: 0, cap: 1 });
   });
 });

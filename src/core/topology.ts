@@ -13,6 +13,12 @@
  *   `aggregation stream time − grace` is dropped (counted as late). The per-device table has no grace.
  * - Every update is handed to the `TopologyOutput` at once; coalescing is the adapter's business.
  *
+ * - Bounded per-device table (`device-table.ts`): a device whose last row is `deviceIdleHorizonMs` or more behind the
+ *   aggregation stream time is forgotten, and at most `maxDevices` are held (the least recently seen go). ksqlDB
+ *   never forgets a key; a forgotten device that reports again starts a fresh LATEST_BY_OFFSET, which differs
+ *   only in its sensor columns until the first row with a value for them (docs/processor.md, "Bounded
+ *   per-device state"). Both default to off here; the processor passes the configured ones.
+ *
  * Restart support: the topology logs each record's offset and the stream times before it, so the adapter can
  * checkpoint a low-water offset per side (`replayPoint`) and replay from it (`beginReplay`). A replay rebuilds
  * join and window state but emits nothing and leaves the per-device table alone (it is restored from the
@@ -29,6 +35,7 @@ import {
   windowRecord,
 } from './aggregate.js';
 import type { LocationEvent, StatusEvent } from './decode.js';
+import { DeviceTable, type EvictionCounts, type EvictionReason } from './device-table.js';
 import { distanceFromReference, isInGeofence } from './geo.js';
 import { type JoinEntry, JoinSide } from './join.js';
 import type { DeviceLatestRecord, JoinEventRecord, WindowAggregateRecord } from './results.js';
@@ -43,6 +50,15 @@ export interface TopologyOptions {
   windowGraceMs: number;
   /** Stored join records older than `stream time − joinRetentionMs` are no longer matched. */
   joinRetentionMs: number;
+  /**
+   * The per-device table forgets a device whose last row is this far or further behind the aggregation stream
+   * time. @default Infinity (never, as ksqlDB)
+   */
+  deviceIdleHorizonMs?: number;
+  /** Most devices the per-device table holds (the least recently seen go). @default Infinity */
+  maxDevices?: number;
+  /** Told about every device the per-device table forgets (the processor logs cap evictions, sampled). */
+  onDeviceEvicted?: (deviceId: string, reason: EvictionReason) => void;
 }
 
 /**
@@ -114,7 +130,7 @@ export class PartitionTopology {
   readonly #windows = new Map<string, WindowState>();
   /** Each device's most recently updated window: rows of a device mostly fall into the same window (hot path). */
   readonly #lastWindow = new Map<string, WindowState>();
-  readonly #devices = new Map<string, DeviceState>();
+  readonly #devices: DeviceTable<DeviceState>;
   readonly #log: Record<Side, LogEntry[]> = { location: [], status: [] };
   /** Records that were not stored (already expired) but put rows into windows: seq and the latest window end. */
   #unstoredRows: { seq: number; windowEnd: number }[] = [];
@@ -131,6 +147,15 @@ export class PartitionTopology {
   constructor(options: TopologyOptions, output: TopologyOutput) {
     this.#options = options;
     this.#output = output;
+    const onEvict = options.onDeviceEvicted;
+    this.#devices = new DeviceTable<DeviceState>({
+      idleHorizonMs: options.deviceIdleHorizonMs ?? Number.POSITIVE_INFINITY,
+      maxDevices: options.maxDevices ?? Number.POSITIVE_INFINITY,
+      lastSeenOf: (state) => state.ts,
+      ...(onEvict
+        ? { onEvict: (deviceId: string, _state: DeviceState, reason: EvictionReason) => onEvict(deviceId, reason) }
+        : {}),
+    });
   }
 
   processLocation(event: LocationEvent, offset = 0): void {
@@ -241,10 +266,11 @@ export class PartitionTopology {
   }
 
   #aggregateDevice(deviceId: string, row: JoinEventRecord, ts: number): void {
-    let state = this.#devices.get(deviceId);
+    // A device idle beyond the horizon is forgotten here, whether or not a prune has removed it yet.
+    let state = this.#devices.get(deviceId, this.aggStreamTime);
     if (!state) {
       state = { ts, record: newDeviceRecord() };
-      this.#devices.set(deviceId, state);
+      this.#devices.set(deviceId, state, this.aggStreamTime);
     }
     applyLatest(state, row, ts);
     const current = state;
@@ -254,7 +280,8 @@ export class PartitionTopology {
 
   /**
    * Frees state no later record can use: join records past the retention that no open window still needs,
-   * and closed windows. Never changes a result (expired records are already invisible).
+   * closed windows, and devices idle beyond the horizon. Never changes a result (expired records and idle devices
+   * are already invisible).
    */
   prune(): void {
     const { windowGraceMs, joinRetentionMs } = this.#options;
@@ -273,6 +300,7 @@ export class PartitionTopology {
     this.#unstoredRows = this.#unstoredRows.filter(
       (u) => !isWindowClosed(u.windowEnd, this.aggStreamTime, windowGraceMs),
     );
+    this.#devices.evictIdle(this.aggStreamTime);
   }
 
   /**
@@ -319,14 +347,28 @@ export class PartitionTopology {
     return this.#replay !== null;
   }
 
-  /** Seeds the per-device table (restored from the output topic after a restart). */
+  /**
+   * Seeds the per-device table (restored from the output topic after a restart; call after `beginReplay`). A
+   * device already idle at the checkpoint is skipped, and the cap keeps the most recently seen ones: the devices
+   * the table held before the restart (see `device-table.ts`).
+   */
   restoreDevice(deviceId: string, ts: number, record: DeviceLatestRecord): void {
+    const now = this.#replay ? this.#replay.closedAtAggStreamTime : this.aggStreamTime;
+    if (ts <= now - (this.#options.deviceIdleHorizonMs ?? Number.POSITIVE_INFINITY)) {
+      this.#devices.delete(deviceId);
+      return;
+    }
     this.#devices.set(deviceId, { ts, record: { ...record } });
   }
 
   /** A tombstone in the per-device topic: the device starts afresh. */
   forgetDevice(deviceId: string): void {
     this.#devices.delete(deviceId);
+  }
+
+  /** Devices the per-device table forgot, by reason. */
+  get deviceEvictions(): Readonly<EvictionCounts> {
+    return this.#devices.evictions;
   }
 
   get stateSize(): { joinRecords: number; windows: number; devices: number; log: number } {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { createManualClock } from '../clock.js';
 import type { AlertRecord } from '../core/alerts/alert-record.js';
 import type { DeviceLatest, WindowAggregate } from '../core/results.js';
 import { createBroadcaster, type Frame } from './broadcaster.js';
@@ -165,5 +166,53 @@ describe('broadcaster', () => {
     expect(events.map((a) => [a.alert_id, a.revision, a.status])).toEqual([['dev-1/inactive/-/1', 2, 'cleared']]);
     const later = b.subscribe({ channel: 'alert', onReadable: () => undefined });
     expect(later?.take()[0]).toMatchObject({ rows: [{ alert_id: 'dev-2/outside_geofence/-/1', revision: 2 }] });
+  });
+});
+
+describe('broadcaster, bounded in devices', () => {
+  const snapshotIds = (b: ReturnType<typeof createBroadcaster>, channel: 'latest' | 'window') => {
+    const frame = b.subscribe({ channel, onReadable: () => undefined })?.take()[0];
+    return frame?.type === 'snapshot' ? frame.rows.map((r) => (r as DeviceLatest).device_id) : [];
+  };
+
+  it('drops a device with no change for the horizon of the wall clock from both snapshots', () => {
+    const clock = createManualClock(0);
+    const b = createBroadcaster({ clock, deviceIdleHorizonMs: 10_000 });
+    b.publish({ kind: 'latest', deviceId: 'dev-1', row: latest('dev-1', 1) });
+    b.publish({ kind: 'window', deviceId: 'dev-1', row: windowRow('dev-1', 0) });
+    clock.advance(5000);
+    b.publish({ kind: 'latest', deviceId: 'dev-2', row: latest('dev-2', 1) });
+    clock.advance(4999);
+    expect(snapshotIds(b, 'latest')).toEqual(['dev-1', 'dev-2']);
+    clock.advance(1);
+    expect(snapshotIds(b, 'latest')).toEqual(['dev-2']);
+    expect(snapshotIds(b, 'window')).toEqual([]);
+    const evicted = b.metrics().find((m) => m.name === 'sse_devices_evicted_total' && m.labels?.reason === 'idle');
+    expect(evicted?.value).toBe(1);
+    // Forgotten, so the same row again is a change again.
+    b.publish({ kind: 'latest', deviceId: 'dev-1', row: latest('dev-1', 1) });
+    expect(snapshotIds(b, 'latest')).toEqual(['dev-1', 'dev-2']);
+  });
+
+  it('holds at most maxDevices, reporting each cap eviction', () => {
+    const clock = createManualClock(0);
+    const reported: string[] = [];
+    const b = createBroadcaster({ clock, maxDevices: 2, onDeviceCapReached: (id, n) => reported.push(`${id}#${n}`) });
+    for (const id of ['a', 'b', 'c', 'd']) {
+      clock.advance(1);
+      b.publish({ kind: 'latest', deviceId: id, row: latest(id, 1) });
+    }
+    expect(snapshotIds(b, 'latest')).toEqual(['c', 'd']);
+    expect(reported).toEqual(['a#1', 'b#2']);
+    expect(b.metrics().find((m) => m.name === 'sse_devices')?.value).toBe(2);
+  });
+
+  it('a deletion from the stream layer removes the device from both snapshots', () => {
+    const b = createBroadcaster();
+    b.publish({ kind: 'latest', deviceId: 'dev-1', row: latest('dev-1', 1) });
+    b.publish({ kind: 'window', deviceId: 'dev-1', row: windowRow('dev-1', 0) });
+    b.publish({ kind: 'latest', deviceId: 'dev-1', row: null });
+    expect(snapshotIds(b, 'latest')).toEqual([]);
+    expect(snapshotIds(b, 'window')).toEqual([]);
   });
 });

@@ -12,12 +12,18 @@
  *   and per (device, window) for window aggregates (latest wins; a replaced change is counted as coalesced).
  *   Window revisions of different windows are all kept, up to `maxPendingPerClient`; beyond that the oldest
  *   pending change is dropped (counted), so a client's memory stays bounded.
+ * - The per-device state behind the snapshots is bounded (`core/device-table.ts`): a device with no change for
+ *   `deviceIdleHorizonMs` of the wall clock leaves the snapshots, and at most `maxDevices` are held (the least
+ *   recently changed go). A deletion from the stream layer (a tombstone, or a device the stream layer forgot)
+ *   removes the device from both snapshots; clients already connected keep what they were sent.
  *
- * Pure: no timers or I/O. The SSE layer pulls frames with `take()` when its socket can take more and calls
+ * Pure: no timers or I/O (the wall clock is passed in). The SSE layer pulls frames with `take()` when its socket can take more and calls
  * `heartbeat()` on its own schedule.
  */
 import { randomBytes } from 'node:crypto';
+import { systemClock, type WallClock } from '../clock.js';
 import { type AlertRecord, newestOpenedFirst } from '../core/alerts/alert-record.js';
+import { DeviceTable } from '../core/device-table.js';
 import type { DeviceLatest, WindowAggregate } from '../core/results.js';
 import type { MetricSample } from '../observability/metrics.js';
 import type { StreamChange } from '../stream-layer/stream-layer.js';
@@ -76,6 +82,14 @@ export interface BroadcasterOptions {
   maxPerAddress?: number;
   /** Largest number of changes waiting for one client. @default 1000 */
   maxPendingPerClient?: number;
+  /** A device with no change for this long leaves the snapshots. @default Infinity */
+  deviceIdleHorizonMs?: number;
+  /** Most devices held for the snapshots; the least recently changed go. @default Infinity */
+  maxDevices?: number;
+  /** Told when the device cap makes the broadcaster forget a device (for a sampled log). */
+  onDeviceCapReached?: (deviceId: string, capEvictions: number) => void;
+  /** @default systemClock */
+  clock?: WallClock;
 }
 
 export interface Broadcaster {
@@ -92,6 +106,16 @@ const WINDOWS_REMEMBERED = 64;
 const ALERTS_REMEMBERED = 100_000;
 
 const alertType = (row: LiveRow): string | undefined => ('alert_id' in row ? row.type : undefined);
+
+/** What the snapshots hold per device, and the rows already seen (identical repeats are not changes). */
+interface LiveDevice {
+  latest: DeviceLatest | undefined;
+  latestJson: string | undefined;
+  newestWindow: WindowAggregate | undefined;
+  windowJson: Map<number, string>;
+  /** Wall-clock time of the last change. */
+  lastSeen: number;
+}
 
 interface Client {
   channel: LiveChannel;
@@ -111,10 +135,15 @@ export function createBroadcaster(options: BroadcasterOptions = {}): Broadcaster
   const perAddress = new Map<string, number>();
   const maxPending = options.maxPendingPerClient ?? 1000;
   const epoch = randomBytes(4).toString('hex');
-  const latest = new Map<string, DeviceLatest>();
-  const newestWindow = new Map<string, WindowAggregate>();
-  const latestJson = new Map<string, string>();
-  const windowJson = new Map<string, Map<number, string>>();
+  const clock = options.clock ?? systemClock;
+  const deviceTable = new DeviceTable<LiveDevice>({
+    idleHorizonMs: options.deviceIdleHorizonMs ?? Number.POSITIVE_INFINITY,
+    maxDevices: options.maxDevices ?? Number.POSITIVE_INFINITY,
+    lastSeenOf: (d) => d.lastSeen,
+    onEvict: (deviceId, _device, reason) => {
+      if (reason === 'cap') options.onDeviceCapReached?.(deviceId, deviceTable.evictions.cap);
+    },
+  });
   /** Active alerts (the alert snapshot), and the newest revision seen per alert (repeated changes are ignored). */
   const activeAlerts = new Map<string, AlertRecord>();
   const alertRevisions = new Map<string, number>();
@@ -164,11 +193,13 @@ export function createBroadcaster(options: BroadcasterOptions = {}): Broadcaster
       counters.snapshots++;
       return { type: 'snapshot', id: idOf(seq), channel, rows };
     }
-    const source = channel === 'latest' ? latest : newestWindow;
-    const rows = [...source.entries()]
-      .filter(([deviceId]) => !devices || devices.has(deviceId))
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([, row]) => row);
+    deviceTable.evictIdle(clock.now());
+    const held: [string, LiveRow][] = [];
+    for (const [deviceId, device] of deviceTable.entries()) {
+      const row = channel === 'latest' ? device.latest : device.newestWindow;
+      if (row && (!devices || devices.has(deviceId))) held.push([deviceId, row]);
+    }
+    const rows = held.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, row]) => row);
     counters.snapshots++;
     return { type: 'snapshot', id: idOf(seq), channel, rows };
   }
@@ -234,27 +265,37 @@ export function createBroadcaster(options: BroadcasterOptions = {}): Broadcaster
         return;
       }
       if (change.row === null) {
-        // A deleted device leaves the snapshot; live clients keep its last state (SSE has no removal event).
-        latest.delete(change.deviceId);
-        latestJson.delete(change.deviceId);
+        // A deleted device leaves the snapshots; live clients keep its last state (SSE has no removal event).
+        deviceTable.delete(change.deviceId);
         return;
+      }
+      const now = clock.now();
+      deviceTable.evictIdle(now);
+      let device = deviceTable.get(change.deviceId, now);
+      if (device) {
+        device.lastSeen = Math.max(device.lastSeen, now);
+      } else {
+        device = {
+          latest: undefined,
+          latestJson: undefined,
+          newestWindow: undefined,
+          windowJson: new Map(),
+          lastSeen: now,
+        };
+        deviceTable.set(change.deviceId, device);
       }
       const channel: LiveChannel = change.kind === 'latest' ? 'latest' : 'window';
       const json = JSON.stringify(change.row);
       // A replayed feed (ksqlDB push query restart) repeats rows; identical rows are not changes.
       if (change.kind === 'latest') {
-        if (latestJson.get(change.deviceId) === json) {
+        if (device.latestJson === json) {
           counters.unchanged++;
           return;
         }
-        latestJson.set(change.deviceId, json);
-        latest.set(change.deviceId, change.row);
+        device.latestJson = json;
+        device.latest = change.row;
       } else {
-        let seen = windowJson.get(change.deviceId);
-        if (!seen) {
-          seen = new Map();
-          windowJson.set(change.deviceId, seen);
-        }
+        const seen = device.windowJson;
         if (seen.get(change.row.window_start) === json) {
           counters.unchanged++;
           return;
@@ -262,8 +303,8 @@ export function createBroadcaster(options: BroadcasterOptions = {}): Broadcaster
         seen.set(change.row.window_start, json);
         // Bounded: only the most recently touched windows of each device are remembered for deduplication.
         if (seen.size > WINDOWS_REMEMBERED) seen.delete(seen.keys().next().value as number);
-        const current = newestWindow.get(change.deviceId);
-        if (!current || current.window_start <= change.row.window_start) newestWindow.set(change.deviceId, change.row);
+        const current = device.newestWindow;
+        if (!current || current.window_start <= change.row.window_start) device.newestWindow = change.row;
       }
       // Latest state supersedes per device; a window revision supersedes only the same window.
       const pendingKey = change.kind === 'latest' ? change.deviceId : `${change.deviceId}/${change.row.window_start}`;
@@ -367,8 +408,20 @@ export function createBroadcaster(options: BroadcasterOptions = {}): Broadcaster
           counters.rejectedPerAddress,
         ],
         ['sse_client_addresses', 'Distinct addresses with SSE connections open', 'gauge', perAddress.size],
+        ['sse_devices', 'Devices held for the SSE snapshots', 'gauge', deviceTable.size],
       ];
-      return samples.map(([name, help, type, value]) => ({ name, help, type, value }));
+      const evicted = (['idle', 'cap'] as const).map(
+        (reason): MetricSample => ({
+          name: 'sse_devices_evicted_total',
+          help:
+            'Devices the SSE snapshots forgot: no change for STREAM_DEVICE_IDLE_HORIZON_MS, or the least recently ' +
+            'changed beyond STREAM_MAX_DEVICES',
+          type: 'counter',
+          value: deviceTable.evictions[reason],
+          labels: { reason },
+        }),
+      );
+      return [...samples.map(([name, help, type, value]): MetricSample => ({ name, help, type, value })), ...evicted];
     },
   };
 }

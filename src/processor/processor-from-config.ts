@@ -33,6 +33,11 @@ export function createStreamProcessorFromConfig(
     maxFutureMs: config.PROCESSOR_MAX_FUTURE_MS,
     maxEventAgeMs:
       config.PROCESSOR_MAX_EVENT_AGE_MS === 0 ? Number.POSITIVE_INFINITY : config.PROCESSOR_MAX_EVENT_AGE_MS,
+    deviceIdleHorizonMs:
+      config.PROCESSOR_DEVICE_IDLE_HORIZON_MS === 0
+        ? Number.POSITIVE_INFINITY
+        : config.PROCESSOR_DEVICE_IDLE_HORIZON_MS,
+    maxDevicesPerPartition: config.PROCESSOR_MAX_DEVICES,
     partitions: config.KAFKA_TOPIC_PARTITIONS,
     replicas: config.KAFKA_REPLICATION_FACTOR,
     retentionMs: config.KAFKA_RETENTION_MS,

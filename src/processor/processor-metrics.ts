@@ -9,6 +9,7 @@ export interface ProcessorGauges {
   partitions: number;
   joinRecords: number;
   windows: number;
+  devices: number;
 }
 
 const counter = (name: string, help: string, value: number): MetricSample => ({ name, help, type: 'counter', value });
@@ -60,5 +61,21 @@ export function processorMetricSamples(s: ProcessorStats, g: ProcessorGauges): M
     gauge('processor_partitions_assigned', 'Source partition numbers owned by this instance', g.partitions),
     gauge('processor_state_join_records', 'Records held in the join state', g.joinRecords),
     gauge('processor_state_windows', 'Open 2-second windows held', g.windows),
+    gauge(
+      'processor_state_devices',
+      'Devices held in the per-device tables (DEVICE_WINAGG_STATUS_PERDEVICE) of the partitions owned',
+      g.devices,
+    ),
+    ...(['idle', 'cap'] as const).map(
+      (reason): MetricSample => ({
+        name: 'processor_devices_evicted_total',
+        help:
+          'Devices the per-device tables forgot: idle beyond PROCESSOR_DEVICE_IDLE_HORIZON_MS, or the least ' +
+          'recently seen beyond PROCESSOR_MAX_DEVICES',
+        type: 'counter',
+        value: reason === 'idle' ? s.devicesEvictedIdle : s.devicesEvictedCap,
+        labels: { reason },
+      }),
+    ),
   ];
 }

@@ -62,6 +62,13 @@ export interface StreamProcessorOptions {
    * (`core/admission.ts`). `Infinity` turns the rule off. @default 86_400_000
    */
   maxEventAgeMs?: number;
+  /**
+   * The per-device table forgets a device whose last row is this far behind its partition's aggregation stream
+   * time (docs/processor.md, "Bounded per-device state"). @default Infinity (never, as ksqlDB)
+   */
+  deviceIdleHorizonMs?: number;
+  /** Most devices the per-device table holds per partition (the least recently seen go). @default Infinity */
+  maxDevicesPerPartition?: number;
   /** Stop fetching a partition while this many of its records wait in memory. @default 20_000 */
   maxQueuedPerPartition?: number;
   /** A flush not acknowledged by then fails, and the processor rebuilds and retries. @default 30_000 */
@@ -99,6 +106,9 @@ export interface ProcessorStats {
   flushes: number;
   /** Flushes that failed (the processor then rebuilt its state from the checkpoints). */
   flushFailures: number;
+  /** Devices the per-device tables forgot: idle beyond the horizon, or beyond the cap. */
+  devicesEvictedIdle: number;
+  devicesEvictedCap: number;
 }
 
 export type DeliveryGuarantee = 'exactly-once' | 'at-least-once';
@@ -134,7 +144,12 @@ export function processorSettings(options: StreamProcessorOptions) {
     limits,
     /** Restores read whole partitions: larger fetches, fewer round trips. */
     restoreLimits: { ...limits, partitionMaxBytes: Math.max(limits.partitionMaxBytes, 1024 * 1024) },
-    topology: { windowGraceMs: options.graceMs, joinRetentionMs: options.joinRetentionMs ?? options.graceMs + 2000 },
+    topology: {
+      windowGraceMs: options.graceMs,
+      joinRetentionMs: options.joinRetentionMs ?? options.graceMs + 2000,
+      deviceIdleHorizonMs: options.deviceIdleHorizonMs ?? Number.POSITIVE_INFINITY,
+      maxDevices: options.maxDevicesPerPartition ?? Number.POSITIVE_INFINITY,
+    },
     maxQueued: options.maxQueuedPerPartition ?? 20_000,
     maxPending: options.maxPendingOutputs ?? 20_000,
     lagWaitMs: options.lagWaitMs ?? 30_000,

@@ -81,6 +81,7 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
   });
   const tasks = new TaskSet();
   let misroutedSeen = 0;
+  let capEvictions = 0;
   let restoreSkipped = 0;
 
   const membership = new GroupMembership({
@@ -125,7 +126,23 @@ export function createStreamProcessor(options: StreamProcessorOptions): StreamPr
       partitionCount,
       maxFutureMs: settings.maxFutureMs,
       maxAgeMs: settings.maxEventAgeMs,
-      topology: new PartitionTopology(settings.topology, output.forPartition(partition)),
+      topology: new PartitionTopology(
+        {
+          ...settings.topology,
+          onDeviceEvicted: (deviceId, reason) => {
+            if (reason !== 'cap') return;
+            capEvictions++;
+            // Sampled: once the cap bites, every new device evicts one.
+            if (capEvictions === 1 || capEvictions % 10_000 === 0) {
+              log.warn(
+                { partition, deviceId, maxDevices: settings.topology.maxDevices, capEvictions },
+                'device_cap_reached: the per-device table forgot its least recently seen device (PROCESSOR_MAX_DEVICES)',
+              );
+            }
+          },
+        },
+        output.forPartition(partition),
+      ),
       onMisrouted: (side, p, record, expected) => {
         misroutedSeen++;
         // Sampled: a producer with another partitioner misroutes about half of everything it writes.

@@ -10,11 +10,24 @@ export interface TaskCounters {
   deadLetters: number;
   lateRowsDropped: number;
   misrouted: number;
+  /** Devices the per-device tables forgot, by reason. */
+  devicesEvictedIdle: number;
+  devicesEvictedCap: number;
 }
+
+const noCounts = (): TaskCounters => ({
+  recordsIn: 0,
+  joinRows: 0,
+  deadLetters: 0,
+  lateRowsDropped: 0,
+  misrouted: 0,
+  devicesEvictedIdle: 0,
+  devicesEvictedCap: 0,
+});
 
 export class TaskSet {
   #tasks = new Map<number, PipelineTask>();
-  readonly #retired: TaskCounters = { recordsIn: 0, joinRows: 0, deadLetters: 0, lateRowsDropped: 0, misrouted: 0 };
+  readonly #retired: TaskCounters = noCounts();
 
   get size(): number {
     return this.#tasks.size;
@@ -34,14 +47,8 @@ export class TaskSet {
 
   /** Keeps the current tasks' counts and drops the tasks. */
   retire(): void {
-    const now = this.counters();
-    Object.assign(this.#retired, {
-      recordsIn: now.recordsIn,
-      joinRows: now.joinRows,
-      deadLetters: now.deadLetters,
-      lateRowsDropped: now.lateRowsDropped,
-      misrouted: now.misrouted,
-    });
+    const { lag: _lag, ...now } = this.counters();
+    Object.assign(this.#retired, now);
     this.#tasks = new Map();
   }
 
@@ -58,18 +65,23 @@ export class TaskSet {
       c.deadLetters += task.deadLettered;
       c.lateRowsDropped += task.topology.counters.lateRowsDropped;
       c.misrouted += task.misrouted;
+      c.devicesEvictedIdle += task.topology.deviceEvictions.idle;
+      c.devicesEvictedCap += task.topology.deviceEvictions.cap;
       c.lag += task.lag();
     }
     return c;
   }
 
-  stateSize(): { joinRecords: number; windows: number } {
+  stateSize(): { joinRecords: number; windows: number; devices: number } {
     let joinRecords = 0;
     let windows = 0;
+    let devices = 0;
     for (const task of this.#tasks.values()) {
-      joinRecords += task.topology.stateSize.joinRecords;
-      windows += task.topology.stateSize.windows;
+      const size = task.topology.stateSize;
+      joinRecords += size.joinRecords;
+      windows += size.windows;
+      devices += size.devices;
     }
-    return { joinRecords, windows };
+    return { joinRecords, windows, devices };
   }
 }

@@ -7,7 +7,9 @@
  * per partition, which covers the `windowsPerDevice` windows it keeps per device (2 s each), so start-up does not
  * grow with the topic's history: every window whose newest revision lies inside the horizon is served exactly as
  * a full replay would serve it (its newest revision comes last in offset order, and is read). State is bounded
- * per device (`windowsPerDevice`). Readiness turns green once the follower has caught up with the end offsets it
+ * per device (`windowsPerDevice`) and in devices: one idle beyond `deviceIdleHorizonMs` of the view's event time is
+ * forgotten, and at most `maxDevices` are held (`materialized-view.ts`); listeners see a forgotten device as a
+ * deletion. Readiness turns green once the follower has caught up with the end offsets it
  * saw at start-up. A failing consumer is logged, counted and restarted with capped backoff; the process never crashes.
  */
 import type { KafkaConnection } from '../bus/kafka-admin.js';
@@ -29,6 +31,10 @@ export interface EmbeddedStreamLayerOptions {
   latestTopic?: string;
   /** @default 1000 (the largest `limit` the API accepts) */
   windowsPerDevice?: number;
+  /** A device with no row for this long (event time of the rows read) is forgotten. @default Infinity */
+  deviceIdleHorizonMs?: number;
+  /** Most devices held; the least recently seen go. @default Infinity */
+  maxDevices?: number;
   /**
    * Record time of the windows topic read at start-up, back from each partition's newest record; 0 replays the
    * whole topic. Keep it at least `windowsPerDevice` × 2 s. @default 2_400_000 (1000 windows + 400 s)
@@ -46,9 +52,27 @@ export function createEmbeddedStreamLayer(options: EmbeddedStreamLayerOptions): 
   const idleCaughtUpMs = options.idleCaughtUpMs ?? 1000;
   const startupIdleMs = options.startupIdleMs ?? 15_000;
   const { logger } = options;
-  const view = createMaterializedView({ windowsPerDevice: options.windowsPerDevice ?? 1000 });
   const listeners = new Set<StreamChangeListener>();
   const counters = { records: 0, invalid: 0 };
+  let capEvictions = 0;
+  const view = createMaterializedView({
+    windowsPerDevice: options.windowsPerDevice ?? 1000,
+    ...(options.deviceIdleHorizonMs === undefined ? {} : { deviceIdleHorizonMs: options.deviceIdleHorizonMs }),
+    ...(options.maxDevices === undefined ? {} : { maxDevices: options.maxDevices }),
+    onEvict(deviceId, reason) {
+      if (reason === 'cap') {
+        capEvictions++;
+        // Sampled: once the cap bites, every new device evicts one.
+        if (capEvictions === 1 || capEvictions % 10_000 === 0) {
+          logger.warn(
+            { deviceId, maxDevices: options.maxDevices, capEvictions },
+            'stream_device_cap_reached: the stream layer forgot its least recently seen device (STREAM_MAX_DEVICES)',
+          );
+        }
+      }
+      emit({ kind: 'latest', deviceId, row: null });
+    },
+  });
 
   function emit(change: StreamChange | undefined) {
     if (!change) return;
@@ -161,6 +185,17 @@ export function createEmbeddedStreamLayer(options: EmbeddedStreamLayerOptions): 
           type: 'gauge',
           value: size.windows,
         },
+        ...(['idle', 'cap'] as const).map(
+          (reason): MetricSample => ({
+            name: 'stream_layer_devices_evicted_total',
+            help:
+              'Devices the stream layer forgot: idle beyond STREAM_DEVICE_IDLE_HORIZON_MS, or the least recently ' +
+              'seen beyond STREAM_MAX_DEVICES',
+            type: 'counter',
+            value: view.evictions()[reason],
+            labels: { reason },
+          }),
+        ),
         {
           name: 'stream_layer_caught_up',
           help: '1 once the stream layer has read its topics up to the start-up end offsets',

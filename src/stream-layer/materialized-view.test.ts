@@ -63,3 +63,63 @@ describe('materialized view', () => {
     expect(view.listLatest().map((r) => r.device_id)).toEqual(['b']);
   });
 });
+
+describe('materialized view, bounded in devices', () => {
+  const latest = (id: string, eventTs: number) => ({
+    device_id: id,
+    latitude: 1,
+    longitude: 2,
+    distance: 3,
+    event_ts: eventTs,
+    temperature: null,
+    sound: null,
+    altitude: null,
+  });
+
+  it('forgets a device whose rows are all the horizon behind the newest row, and says so', () => {
+    const evicted: string[] = [];
+    const view = createMaterializedView({
+      deviceIdleHorizonMs: 10_000,
+      onEvict: (id, reason) => evicted.push(`${id}:${reason}`),
+    });
+    apply(view, 'a', 0); // event_ts 1
+    view.applyLatest('a', latest('a', 1));
+    view.applyLatest('b', latest('b', 10_000));
+    expect(view.listLatest().map((r) => r.device_id)).toEqual(['a', 'b']);
+    view.applyLatest('b', latest('b', 10_001));
+    expect(evicted).toEqual(['a:idle']);
+    expect(view.listLatest().map((r) => r.device_id)).toEqual(['b']);
+    expect(view.listWindows('a', 10)).toEqual([]);
+    expect(view.size()).toEqual({ devices: 1, windows: 0 });
+    expect(view.evictions()).toEqual({ idle: 1, cap: 0 });
+  });
+
+  it('holds at most maxDevices, the least recently seen going first', () => {
+    const view = createMaterializedView({ maxDevices: 2 });
+    for (const [id, ts] of [
+      ['a', 100],
+      ['b', 200],
+      ['a', 300],
+      ['c', 400],
+    ] as const) {
+      view.applyLatest(id, latest(id, ts));
+    }
+    expect(view.listLatest().map((r) => r.device_id)).toEqual(['a', 'c']);
+    // A row older than every device held is forgotten at once: no change to hand on.
+    expect(view.applyLatest('z', latest('z', 50))).toBeUndefined();
+    expect(view.size().devices).toBe(2);
+    expect(view.evictions()).toEqual({ idle: 0, cap: 2 });
+  });
+
+  it('stays within the cap while 20,000 device ids go through it', () => {
+    const view = createMaterializedView({ maxDevices: 500, deviceIdleHorizonMs: 60_000 });
+    let most = 0;
+    for (let i = 0; i < 20_000; i++) {
+      apply(view, `dev-${i}`, i * 10);
+      view.applyLatest(`dev-${i}`, latest(`dev-${i}`, i * 10));
+      most = Math.max(most, view.size().devices);
+    }
+    expect(most).toBe(500);
+    expect(view.evictions().cap + view.evictions().idle).toBe(19_500);
+  });
+});

@@ -16,6 +16,9 @@ export function createStreamLayerFromConfig(config: Config, kafka: KafkaConnecti
     kafka,
     logger,
     windowsPerDevice: config.STREAM_WINDOWS_PER_DEVICE,
+    deviceIdleHorizonMs:
+      config.STREAM_DEVICE_IDLE_HORIZON_MS === 0 ? Number.POSITIVE_INFINITY : config.STREAM_DEVICE_IDLE_HORIZON_MS,
+    maxDevices: config.STREAM_MAX_DEVICES,
     windowsHorizonMs: config.STREAM_WINDOWS_HORIZON_MS,
   });
 }

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { LocationEvent, StatusEvent } from '../decode.js';
-import { AlertDetector } from './alert-detector.js';
+import { AlertDetector, type DeviceAlertState } from './alert-detector.js';
 import type { AlertRecord } from './alert-record.js';
 import { DEFAULT_ALERT_RULES } from './alert-rules.js';
 
@@ -246,6 +246,139 @@ describe('against a recomputation', () => {
         },
       ),
       { numRuns: 300 },
+    );
+  });
+});
+
+describe('bounded state', () => {
+  const bounds = { idleHorizonMs: 60_000, maxDevices: 1000 };
+  const statusOf = (deviceId: string, ts: number, sound: number): StatusEvent => ({
+    ...reading(ts, { sound }),
+    deviceId,
+  });
+
+  it('forgets a silent device with no open episode, and it starts afresh when it reports again', () => {
+    const changes: AlertRecord[] = [];
+    const d = new AlertDetector(DEFAULT_ALERT_RULES, (a) => changes.push(a), bounds);
+    d.processStatus(statusOf('dev-s', T0, 60), 0);
+    d.processStatus(statusOf('dev-s', T0 + 6000, 40), 1); // cleared
+    d.advanceTime(T0 + 6000 + 59_999);
+    expect(d.stateSize.devices).toBe(1);
+    d.advanceTime(T0 + 6000 + 60_000);
+    expect(d.stateSize).toMatchObject({ devices: 0, retired: 0, evictions: { idle: 1, cap: 0 } });
+    expect(d.takeForgotten()).toEqual(['dev-s']);
+    expect(d.takeChanged()).toEqual([]);
+    d.processStatus(statusOf('dev-s', T0 + 100_000, 61), 2);
+    expect(changes.map((c) => [c.alert_id, c.revision, c.status])).toEqual([
+      [`dev-s/sensor_anomaly/sound/${T0}`, 1, 'active'],
+      [`dev-s/sensor_anomaly/sound/${T0}`, 2, 'cleared'],
+      [`dev-s/sensor_anomaly/sound/${T0 + 100_000}`, 1, 'active'],
+    ]);
+    expect(d.takeForgotten()).toEqual([]);
+  });
+
+  it('retires a silent device whose only open episode is inactive; its next fix clears that episode as usual', () => {
+    const bounded: AlertRecord[] = [];
+    const unbounded: AlertRecord[] = [];
+    const b = new AlertDetector(DEFAULT_ALERT_RULES, (a) => bounded.push(a), bounds);
+    const u = new AlertDetector(DEFAULT_ALERT_RULES, (a) => unbounded.push(a));
+    for (const d of [b, u]) {
+      d.processLocation(fix(T0), 0);
+      d.advanceTime(T0 + 200_000);
+    }
+    expect(b.stateSize).toMatchObject({ devices: 0, retired: 1 });
+    expect(b.active()).toEqual(u.active());
+    // Retired since its last change: the flush writes its whole state, as a restart must find it.
+    expect(b.takeChanged()).toEqual(u.takeChanged());
+    for (const d of [b, u]) d.processLocation(fix(T0 + 300_000), 1);
+    expect(bounded).toEqual(unbounded);
+    expect(bounded.at(-1)).toMatchObject({ status: 'cleared', revision: 2, cleared_at: T0 + 300_000 });
+    expect(b.stateSize).toMatchObject({ devices: 1, retired: 0 });
+  });
+
+  it('restores a device idle at the newest restored time straight into its retired form', () => {
+    const first = new AlertDetector(DEFAULT_ALERT_RULES, () => undefined, bounds);
+    first.processLocation(fix(T0), 0);
+    first.processLocation(fix(T0 + 100_000, 9, 107, 'dev-2'), 1);
+    first.advanceTime(T0 + 30_000); // dev-1's inactive alert opens; nothing is idle yet
+    const states = first.takeChanged();
+    const second = new AlertDetector(DEFAULT_ALERT_RULES, () => undefined, bounds);
+    for (const state of states) second.restore(state, AlertDetector.newestTime(states));
+    expect(second.stateSize).toMatchObject({ devices: 1, retired: 1 });
+    expect(second.active().map((a) => a.alert_id)).toEqual([`dev-1/inactive/-/${T0 + 10_000}`]);
+  });
+
+  it('keeps a silent device with an open geofence or sensor episode', () => {
+    const d = new AlertDetector(DEFAULT_ALERT_RULES, () => undefined, bounds);
+    d.processLocation(fix(T0, 11, 107, 'dev-out'), 0);
+    d.processStatus(statusOf('dev-loud', T0, 60), 1);
+    d.advanceTime(T0 + 10_000_000);
+    expect(d.stateSize).toMatchObject({ devices: 2, retired: 0, evictions: { idle: 0, cap: 0 } });
+  });
+
+  it('holds at most maxDevices, and as many retired, forgetting the least recently seen', () => {
+    const capped: string[] = [];
+    const d = new AlertDetector(DEFAULT_ALERT_RULES, () => undefined, {
+      idleHorizonMs: 60_000,
+      maxDevices: 2,
+      onCapEviction: (id) => capped.push(id),
+    });
+    for (let i = 0; i < 6; i++) d.processLocation(fix(T0 + i * 1000, 9, 107, `dev-${i}`), i);
+    expect(d.stateSize.devices).toBe(2);
+    expect(d.stateSize.retired).toBe(0); // they had no inactive episode yet: forgotten
+    expect(capped).toEqual(['dev-0', 'dev-1', 'dev-2', 'dev-3']);
+    d.advanceTime(T0 + 1_000_000);
+    expect(d.stateSize).toMatchObject({ devices: 0, retired: 2 });
+  });
+
+  // The claim of the module comment: with the cap out of reach, the bound changes no alert of any device, and a
+  // restart from the changelog (states written, forgotten devices deleted) goes on exactly as an uninterrupted run.
+  it('emits exactly what an unbounded detector emits, across restarts from the changelog', () => {
+    const step = fc.record({
+      device: fc.constantFrom('a', 'b', 'c'),
+      kind: fc.constantFrom('fix', 'status', 'advance'),
+      gap: fc.integer({ min: 0, max: 40_000 }),
+      outside: fc.boolean(),
+      restart: fc.integer({ min: 0, max: 15 }),
+    });
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 80 }), (steps) => {
+        const reference: AlertRecord[] = [];
+        const bounded: AlertRecord[] = [];
+        const u = new AlertDetector(DEFAULT_ALERT_RULES, (a) => reference.push(a));
+        const make = () => new AlertDetector(DEFAULT_ALERT_RULES, (a) => bounded.push(a), bounds);
+        let b = make();
+        const changelog = new Map<string, unknown>();
+        let now = T0;
+        let offset = 0;
+        for (const s of steps) {
+          now += s.gap;
+          for (const d of [u, b]) {
+            if (s.kind === 'fix') d.processLocation(fix(now, s.outside ? 11 : 9, 107, s.device), offset);
+            else if (s.kind === 'status') d.processStatus(statusOf(s.device, now, s.outside ? 70 : 40), offset);
+            else d.advanceTime(now);
+          }
+          offset++;
+          // A flush: states and tombstones to the changelog; sometimes a restart from it.
+          for (const state of b.takeChanged()) changelog.set(state.deviceId, state);
+          for (const id of b.takeForgotten()) changelog.delete(id);
+          if (s.restart === 0) {
+            b = make();
+            const states = [...changelog.values()] as DeviceAlertState[];
+            const newest = AlertDetector.newestTime(states);
+            for (const state of states) b.restore(state, newest);
+          }
+        }
+        // Per device (the order of the topic's key, and of every reader): a revived device may come later in one
+        // timer pass than it did before, as a restored one may.
+        const byDevice = (alerts: AlertRecord[]) => {
+          const out = new Map<string, AlertRecord[]>();
+          for (const a of alerts) out.set(a.device_id, [...(out.get(a.device_id) ?? []), a]);
+          return out;
+        };
+        expect(byDevice(bounded)).toEqual(byDevice(reference));
+      }),
+      { numRuns: 400 },
     );
   });
 });
