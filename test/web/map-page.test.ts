@@ -171,11 +171,20 @@ describe('the operations map in a browser', () => {
       expect(centre[0]).toBeCloseTo(8.6, 4);
       expect(centre[1]).toBeCloseTo(107.4, 4);
 
-      // 5. History: dev-1's track over its windows, replayed with the slider.
-      const track = await historyTrack(port, page);
+      // 5. History: dev-1's track over its windows, replayed with the slider. The page draws what the endpoint
+      // serves: the same LineString, one replay step per window.
+      const track = await historyTrack(port);
       await page.getByRole('tab', { name: /History/ }).click();
       await page.locator('#history-device').fill('dev-1');
+      const served = page.waitForResponse((r) => new URL(r.url()).pathname === '/devices/dev-1/track');
       await page.getByRole('button', { name: 'Show track' }).click();
+      const pageResponse = await served;
+      expect(pageResponse.status()).toBe(200);
+      // What the page got is the endpoint's answer (the simulation stopped in step 3: no window since); only the
+      // range's bounds in the LineString's properties move with the clock.
+      const pageTrack = ((await pageResponse.json()) as { features: TrackFeature[] }).features;
+      expect(pageTrack[0]?.geometry).toEqual(track.features[0]?.geometry);
+      expect(pageTrack.slice(1)).toEqual(track.features.slice(1));
       const windowsCount = track.features.filter((f) => f.geometry.type === 'Point').length;
       await expect.poll(() => page.locator('#history-replay').getAttribute('data-points')).toBe(String(windowsCount));
       expect(windowsCount).toBeGreaterThan(5);
@@ -189,7 +198,6 @@ describe('the operations map in a browser', () => {
       await page.locator('#history-slider').fill(String(Math.floor(windowsCount / 2)));
       await page.screenshot({ path: join(shots, 'history.png') });
       await page.getByRole('button', { name: 'Clear' }).click();
-      await page.unroute('**/devices/*/track*');
 
       const foreign = log.requests.filter((url) => new URL(url).origin !== origin);
       expect(foreign, 'requests to another host').toEqual([]);
@@ -231,53 +239,10 @@ interface TrackFeature {
   properties: Record<string, unknown>;
 }
 
-/**
- * dev-1's track for the history check: `GET /devices/dev-1/track` when the app serves it; until that endpoint
- * lands, the same contract (a LineString, then one Point per window) built from the warehouse's windows
- * (`/stream/postgresql/raw`) and served to the page by route interception.
- */
-async function historyTrack(port: number, page: Page): Promise<{ features: TrackFeature[] }> {
-  const real = await fetch(`http://127.0.0.1:${port}/devices/dev-1/track`);
-  if (real.status !== 404) return (await real.json()) as { features: TrackFeature[] };
-  const rows = (
-    await json<Record<string, number | string>[]>(port, '/stream/postgresql/raw?device_id=dev-1&limit=1000')
-  ).reverse();
-  const to = Date.now();
-  const body = {
-    type: 'FeatureCollection',
-    features: [
-      {
-        type: 'Feature',
-        geometry: { type: 'LineString', coordinates: rows.map((r) => [r['longitude'], r['latitude']]) },
-        properties: {
-          device_id: 'dev-1',
-          from: to - 3_600_000,
-          to,
-          windows: rows.length,
-          points: rows.length,
-          thinned: false,
-          limit: 5000,
-        },
-      },
-      ...rows.map((r) => ({
-        type: 'Feature',
-        geometry: { type: 'Point', coordinates: [r['longitude'], r['latitude']] },
-        properties: {
-          id: r['id'],
-          window_start: r['window_start'],
-          window_end: r['window_end'],
-          event_ts: r['event_ts'],
-          event_count: r['event_count'],
-          avg_temp: r['avg_temp'],
-          avg_sound: r['avg_sound'],
-          avg_alt: r['avg_alt'],
-          distance: r['distance'],
-        },
-      })),
-    ],
-  };
-  await page.route('**/devices/*/track*', (route) =>
-    route.fulfill({ status: 200, contentType: 'application/geo+json', body: JSON.stringify(body) }),
-  );
-  return body as unknown as { features: TrackFeature[] };
+/** dev-1's track as `GET /devices/dev-1/track` serves it (the server's default range: the last hour). */
+async function historyTrack(port: number): Promise<{ features: TrackFeature[] }> {
+  const res = await fetch(`http://127.0.0.1:${port}/devices/dev-1/track`);
+  expect(res.status).toBe(200);
+  expect(res.headers.get('content-type')).toContain('application/geo+json');
+  return (await res.json()) as { features: TrackFeature[] };
 }
