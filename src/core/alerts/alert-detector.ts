@@ -215,13 +215,7 @@ export class AlertDetector {
    * `inactive` episode for every device whose last fix is at least `inactiveAfterMs` old.
    */
   advanceTime(now: number): void {
-    for (const device of this.#devices.values()) {
-      if (device.inactive || !device.lastFix) continue;
-      const due = device.lastFix.ts + this.#rules.inactiveAfterMs;
-      if (now < due) continue;
-      device.inactive = this.#open(device, 'inactive', null, due, null, 0, null, device.lastFix);
-      this.#changed.add(device.deviceId);
-    }
+    for (const device of this.#devices.values()) this.#openInactiveIfDue(device, now);
     // After the timer: a device idle by now has had its `inactive` episode opened (the horizon is the longer).
     if (now > this.#now) this.#now = now;
     this.#devices.evictIdle(this.#now);
@@ -237,6 +231,9 @@ export class AlertDetector {
     copy.lastSeen ??= newestTimeOf(copy);
     this.#retired.delete(copy.deviceId);
     if (lastSeenOf(copy) <= now - this.#idleHorizonMs) {
+      // Idle by the restored times, not by a timer: its silence may not have been seen yet (no `advanceTime` reached
+      // it before the restart). It is seen now, as the timer would, so that retiring keeps the episode.
+      this.#openInactiveIfDue(copy, now);
       this.#devices.delete(copy.deviceId);
       this.#retire(copy);
       return;
@@ -343,6 +340,15 @@ export class AlertDetector {
   #forget(deviceId: string): void {
     this.#forgotten.add(deviceId);
     this.#changed.delete(deviceId);
+  }
+
+  /** Opens the device's `inactive` episode if its last fix is at least `inactiveAfterMs` older than `now`. */
+  #openInactiveIfDue(device: DeviceAlertState, now: number): void {
+    if (device.inactive || !device.lastFix) return;
+    const due = device.lastFix.ts + this.#rules.inactiveAfterMs;
+    if (now < due) return;
+    device.inactive = this.#open(device, 'inactive', null, due, null, 0, null, device.lastFix);
+    this.#changed.add(device.deviceId);
   }
 
   /** A device that stopped being pinned must be re-filed under its last-seen time (`lastSeenOf` went down). */
