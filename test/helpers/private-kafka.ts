@@ -7,7 +7,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll } from 'vitest';
+import { afterAll, onTestFinished } from 'vitest';
 import { type InfraSettings, kafkaClasspath, kafkaDown, kafkaUp, loadInfraSettings } from '../../scripts/infra.js';
 
 export async function freePort(): Promise<number> {
@@ -27,7 +27,7 @@ export interface PrivateKafka {
   start(): Promise<void>;
 }
 
-/** Starts a private broker now; it is stopped and its folder removed after the test file. */
+/** Starts a private broker now; it is stopped and its folder removed after the test (or the file, outside a test). */
 export async function startPrivateKafka(prefix = 'private-kafka-'): Promise<PrivateKafka> {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   const shared = loadInfraSettings({});
@@ -42,10 +42,17 @@ export async function startPrivateKafka(prefix = 'private-kafka-'): Promise<Priv
     INFRA_KAFKA_CONTROLLER_PORT: String(await freePort()),
     INFRA_KAFKA_HEAP: '384m',
   });
-  afterAll(async () => {
+  const cleanup = async () => {
     await kafkaDown(settings);
     rmSync(dir, { recursive: true, force: true });
-  });
+  };
+  // Inside a test, an afterAll registered then never runs (vitest collects hooks before the tests): the broker
+  // outlived its test file and kept running, orphaned, through the rest of the suite.
+  try {
+    onTestFinished(cleanup);
+  } catch {
+    afterAll(cleanup);
+  }
   await kafkaUp(settings);
   return {
     brokers: [`127.0.0.1:${settings.INFRA_KAFKA_PORT}`],
