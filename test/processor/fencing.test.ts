@@ -19,8 +19,7 @@ import {
   readFinalState,
   readOutputLog,
   regressions,
-  testProcessor,
-  waitForDrain,
+  runUninterrupted,
   workload,
 } from './helpers.js';
 
@@ -87,16 +86,7 @@ describe('exactly-once with a paused instance and a killed one', () => {
       await Promise.all([a.exited, b.exited]);
     }
 
-    const uninterrupted = testProcessor(
-      { ...reference, location: topics.location, status: topics.status },
-      { graceMs: 10_000, idleWaitMs: 3000 },
-    );
-    await uninterrupted.start();
-    try {
-      await waitForDrain([uninterrupted], events.length);
-    } finally {
-      await uninterrupted.stop();
-    }
+    await runUninterrupted(topics, reference, events.length);
 
     const [got, want] = await Promise.all([readFinalState(topics), readFinalState(reference)]);
     const [gotLog, wantLog] = await Promise.all([readOutputLog(topics), readOutputLog(reference)]);

@@ -103,6 +103,28 @@ export async function waitForDrain(processors: StreamProcessor[], records: numbe
   }
 }
 
+/**
+ * The oracle of the crash tests: one processor that is never interrupted reads the same sources and writes to
+ * `reference`'s output topics, until it has taken all `records`.
+ */
+export async function runUninterrupted(
+  sources: Pick<ProcessorTopics, 'location' | 'status'>,
+  reference: ProcessorTopics,
+  records: number,
+  overrides: Partial<StreamProcessorOptions> = {},
+): Promise<void> {
+  const uninterrupted = testProcessor(
+    { ...reference, location: sources.location, status: sources.status },
+    { graceMs: 10_000, idleWaitMs: 3000, ...overrides },
+  );
+  await uninterrupted.start();
+  try {
+    await waitForDrain([uninterrupted], records);
+  } finally {
+    await uninterrupted.stop();
+  }
+}
+
 export interface FinalState {
   windows: Map<string, Record<string, unknown>>;
   devices: Map<string, Record<string, unknown>>;

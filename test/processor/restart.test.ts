@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { brokers, uniqueName } from '../helpers/kafka.js';
 import { startChild, until } from './child.js';
-import { createProcessorTopics, produce, readFinalState, testProcessor, waitForDrain, workload } from './helpers.js';
+import { createProcessorTopics, produce, readFinalState, runUninterrupted, workload } from './helpers.js';
 
 describe('processor restart after SIGKILL', () => {
   it('ends with the same windows and device rows as an uninterrupted run', async () => {
@@ -52,16 +52,7 @@ describe('processor restart after SIGKILL', () => {
       await second.exited;
     }
 
-    const uninterrupted = testProcessor(
-      { ...reference, location: topics.location, status: topics.status },
-      { graceMs: 10_000, idleWaitMs: 3000 },
-    );
-    await uninterrupted.start();
-    try {
-      await waitForDrain([uninterrupted], events.length);
-    } finally {
-      await uninterrupted.stop();
-    }
+    await runUninterrupted(topics, reference, events.length);
 
     const [got, want] = await Promise.all([readFinalState(topics), readFinalState(reference)]);
     expect(want.windows.size).toBeGreaterThan(100);
