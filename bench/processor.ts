@@ -2,15 +2,16 @@
  * Benchmark of the embedded stream processor on the local broker, with the raw consume rate of the very same
  * records measured in the same run as the reference.
  *
- *   npm run bench:processor -- [--events 2000000] [--devices 1000] [--live-seconds 60] [--live-rate 20000]
+ *   npm run bench:processor -- [--events 2000000] [--devices 1000] [--live-seconds 60] [--live-rate 20000] [--rounds 2]
  *
  * 1. Pre-produces `events` source records (per device: a status every 0.5 s and a location every 2 s of event
  *    time, all inside the geofence) to fresh topics with 3 partitions.
  * 2. Raw reference: a plain @platformatic/kafka consumer reads all of them (no decoding).
  * 3. Catch-up: the processor (default settings: coalesce, 1 s flush, 120 s grace) processes the same topics from
- *    the start, once at-least-once and once exactly-once (each with its own output topics and group); prints
- *    sustained input events/s, its share of the raw rate, exactly-once against at-least-once, and memory.
- * 4. Live (if --live-seconds > 0), exactly-once: a producer writes at --live-rate events/s with event time = wall time while the
+ *    the start, at-least-once and exactly-once in --rounds rounds (default 2) of alternating order, each run with
+ *    its own output topics and group; prints sustained input events/s, its share of the raw rate, memory, and
+ *    exactly-once against at-least-once from the summed catch-up times.
+ * 4. Live (if --live-seconds > 0), on the last catch-up's processor: a producer writes at --live-rate events/s with event time = wall time while the
  *    processor runs; prints the end-to-end latency (output record arrival − its event timestamp) of the per-2s
  *    table and the processor's memory every 10 s, to show whether memory stays flat.
  * Run with `node --expose-gc --import tsx bench/processor.ts …` to force a GC before each memory sample: heapUsed is
@@ -32,12 +33,14 @@ const { values } = parseArgs({
     devices: { type: 'string', default: '1000' },
     'live-seconds': { type: 'string', default: '60' },
     'live-rate': { type: 'string', default: '20000' },
+    rounds: { type: 'string', default: '2' },
   },
 });
 const totalEvents = Math.min(Number(values.events), 50_000_000);
 const devices = Math.min(Number(values.devices), 1_000_000);
 const liveSeconds = Math.min(Number(values['live-seconds']), 3600);
 const liveRate = Math.min(Number(values['live-rate']), 500_000);
+const rounds = Math.max(1, Math.min(Number(values.rounds), 10));
 
 const config = loadConfig(process.env);
 const brokers = config.KAFKA_BROKERS;
@@ -52,8 +55,8 @@ const topics: ProcessorTopics = {
   checkpoints: `bench_checkpoints_${suffix}`,
 };
 /** Output topics of one catch-up run (the sources are shared). */
-const runTopics = (guarantee: DeliveryGuarantee): ProcessorTopics => {
-  const tag = guarantee === 'exactly-once' ? 'eos' : 'alos';
+const runTopics = (guarantee: DeliveryGuarantee, round = 0): ProcessorTopics => {
+  const tag = `${guarantee === 'exactly-once' ? 'eos' : 'alos'}${round}`;
   return {
     ...topics,
     joinEvents: `${topics.joinEvents}_${tag}`,
@@ -133,12 +136,12 @@ async function preProduce(): Promise<number> {
   return performance.now() - started;
 }
 
-function newProcessor(guarantee: DeliveryGuarantee): StreamProcessor {
+function newProcessor(guarantee: DeliveryGuarantee, round: number): StreamProcessor {
   return createStreamProcessor({
     brokers,
     clientId: 'bench',
-    groupId: `bench-processor-${suffix}-${guarantee}`,
-    topics: runTopics(guarantee),
+    groupId: `bench-processor-${suffix}-${guarantee}-${round}`,
+    topics: runTopics(guarantee, round),
     guarantee,
     logger: createLogger({ level: 'warn' }),
     graceMs: config.PROCESSOR_GRACE_MS,
@@ -164,7 +167,8 @@ async function catchUp(processor: StreamProcessor): Promise<{ elapsed: number; h
   return { elapsed: performance.now() - started, heap };
 }
 
-async function live(processor: StreamProcessor): Promise<void> {
+/** The live phase, on the last catch-up's processor, which writes its windows to `per2s`. */
+async function live(processor: StreamProcessor, per2s: string): Promise<void> {
   const producer = createProducer({
     clientId: 'bench-live',
     bootstrapBrokers: brokers,
@@ -178,7 +182,7 @@ async function live(processor: StreamProcessor): Promise<void> {
     maxWaitTime: 50,
   });
   const stream = await reader.consume({
-    topics: [runTopics('exactly-once').per2s],
+    topics: [per2s],
     mode: MessagesStreamModes.LATEST,
     autocommit: false,
   });
@@ -232,16 +236,20 @@ async function main(): Promise<void> {
     const rawRate = totalEvents / (rawMs / 1000);
     console.log(`raw consume (plain @platformatic/kafka consumer, same records): ${rawRate.toFixed(0)} records/s`);
 
-    const rates = new Map<DeliveryGuarantee, number>();
+    // Catch-up time per guarantee, summed over rounds whose order alternates (ABBA…): the machine's pace drifts.
+    const elapsedOf = new Map<DeliveryGuarantee, number>();
     let processor: StreamProcessor | undefined;
-    for (const guarantee of GUARANTEES) {
+    const runs = Array.from({ length: rounds }, (_, r) =>
+      (r % 2 === 0 ? GUARANTEES : [...GUARANTEES].reverse()).map((guarantee) => ({ guarantee, round: r })),
+    ).flat();
+    for (const { guarantee, round } of runs) {
       await processor?.stop();
       global.gc?.();
-      processor = newProcessor(guarantee);
+      processor = newProcessor(guarantee, round);
       await processor.start();
       const { elapsed, heap } = await catchUp(processor);
       const rate = totalEvents / (elapsed / 1000);
-      rates.set(guarantee, rate);
+      elapsedOf.set(guarantee, (elapsedOf.get(guarantee) ?? 0) + elapsed);
       const s = processor.stats();
       console.log(
         `processor catch-up, ${guarantee}: ${rate.toFixed(0)} input events/s (${((rate / rawRate) * 100).toFixed(0)} % of raw), ` +
@@ -252,12 +260,19 @@ async function main(): Promise<void> {
         `  heapUsed during catch-up: max ${mb(Math.max(...heap))}, second half min ${mb(Math.min(...half))} / max ${mb(Math.max(...half))}`,
       );
     }
-    const ratio = (rates.get('exactly-once') ?? 0) / (rates.get('at-least-once') ?? 1);
-    console.log(`exactly-once / at-least-once throughput: ${ratio.toFixed(2)} (same records, same run)`);
-    if (processor && liveSeconds > 0) await live(processor);
+    const ratio = (elapsedOf.get('at-least-once') ?? 0) / (elapsedOf.get('exactly-once') ?? 1);
+    console.log(
+      `exactly-once / at-least-once throughput: ${ratio.toFixed(2)} (same records, same run, ${rounds} round(s), order alternating)`,
+    );
+    const last = runs.at(-1);
+    if (processor && last && liveSeconds > 0) await live(processor, runTopics(last.guarantee, last.round).per2s);
     await processor?.stop();
   } finally {
-    const all = [...new Set(GUARANTEES.flatMap((g) => Object.values(runTopics(g))))];
+    const all = [
+      ...new Set(
+        Array.from({ length: rounds }, (_, r) => GUARANTEES.flatMap((g) => Object.values(runTopics(g, r)))).flat(),
+      ),
+    ];
     await admin.deleteTopics({ topics: all }).catch(() => undefined);
     await admin.close();
   }

@@ -263,16 +263,25 @@ export class OutputProducer {
     message: (n: number) => Message,
   ): Promise<void> {
     let chunk: Message[] = [];
-    let bytes = 0;
+    // Bytes per topic-partition of the chunk: the broker's message size limit bounds each partition's record batch,
+    // not the request, so a chunk spread over partitions may carry that much for each (fewer round trips for the
+    // transactional producer, which sends every partition from one producer).
+    let bytes = new Map<string, number>();
+    let total = 0;
     for (let i = 0; i < list.length; i++) {
       const m = message(list[i] as number);
       chunk.push(m);
-      bytes += (m.value?.length ?? 0) + (m.key?.length ?? 0) + 64;
-      // Bounded sends keep every partition's record batch under the broker's message size limit.
-      if (bytes >= SEND_CHUNK_BYTES || i === list.length - 1) {
+      const size = (m.value?.length ?? 0) + (m.key?.length ?? 0) + 64;
+      const batch = `${m.topic}:${m.partition ?? -1}`;
+      const inBatch = (bytes.get(batch) ?? 0) + size;
+      bytes.set(batch, inBatch);
+      total += size;
+      // Bounded sends keep every partition's record batch under the limit, and a request under a few of them.
+      if (inBatch >= SEND_CHUNK_BYTES || total >= 4 * SEND_CHUNK_BYTES || i === list.length - 1) {
         await send(chunk);
         chunk = [];
-        bytes = 0;
+        bytes = new Map();
+        total = 0;
       }
     }
   }
