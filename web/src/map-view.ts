@@ -69,6 +69,8 @@ export interface MapViewOptions {
 const HIT_RADIUS = 16;
 /** Opacity steps of the trails (one stroke each). */
 const TRAIL_STEPS = 16;
+/** How often the trails' layer is drawn again at most (live data; pan, zoom and selection redraw it at once). */
+const TRAIL_LAYER_MS = 500;
 /** Screen cells of the label grid: at most one label per cell. */
 const LABEL_CELL = { width: 90, height: 26 };
 /** Room around a label's text in its canvas, for the halo. */
@@ -91,6 +93,11 @@ export class MapView {
   #tilesLoaded = 0;
   /** Labels drawn once each (text, font and colour), copied onto the map. */
   #labels = new Map<string, HTMLCanvasElement>();
+  #trailLayer: HTMLCanvasElement | undefined;
+  #trailKey = '';
+  #trailAt = 0;
+  /** The newest fix of each trail in the layer. */
+  #trailDrawn = new Map<string, number>();
 
   constructor(canvas: HTMLCanvasElement, options: MapViewOptions, initial: Bounds) {
     this.#canvas = canvas;
@@ -252,7 +259,7 @@ export class MapView {
     ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
     const at = screenProjector(this.#view);
     if (scene.track) this.#drawTrack(ctx, scene.track);
-    this.#drawTrails(ctx, scene, at);
+    this.#drawTrailLayer(ctx, scene, at, ratio);
     // Only what is in view, batched by class: one path per colour and shape (ok, warning, critical, their marks),
     // filled and stroked once each, then the selected device on top (alerting ones above the rest, as before).
     const margin = 24;
@@ -438,23 +445,72 @@ export class MapView {
   }
 
   /**
+   * The trails: every segment is drawn into a layer of its own at most every `TRAIL_LAYER_MS` (and when the view
+   * or the selection changes), copied each frame; segments to fixes that arrived since are drawn on top. A
+   * segment's opacity changes by 0.4 % in that time (it fades over 2 minutes), while 60,000 segments were the
+   * largest part of a frame at 1,000 devices.
+   */
+  #drawTrailLayer(
+    ctx: CanvasRenderingContext2D,
+    scene: MapScene,
+    at: ReturnType<typeof screenProjector>,
+    ratio: number,
+  ) {
+    const { center, zoom, width, height } = this.#view;
+    const key = `${center.latitude}|${center.longitude}|${zoom}|${width}|${height}|${ratio}|${scene.selected ?? ''}`;
+    let layer = this.#trailLayer;
+    if (!layer || this.#trailKey !== key || Math.abs(scene.now - this.#trailAt) >= TRAIL_LAYER_MS) {
+      layer ??= document.createElement('canvas');
+      this.#trailLayer = layer;
+      this.#trailKey = key;
+      this.#trailAt = scene.now;
+      layer.width = this.#canvas.width;
+      layer.height = this.#canvas.height;
+      const c = layer.getContext('2d');
+      if (!c) return;
+      c.setTransform(ratio, 0, 0, ratio, 0, 0);
+      this.#trailDrawn = this.#drawTrails(c, scene, at);
+    }
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.drawImage(layer, 0, 0);
+    ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+    this.#drawTrails(ctx, scene, at, this.#trailDrawn);
+  }
+
+  /**
    * Every trail segment, batched by opacity: one path and one stroke per opacity step (16 steps), instead of one
    * per segment (60 per device, 60,000 strokes a frame at 1,000 devices). Consecutive segments of the same step
    * form one polyline; segments wholly outside the view are left out. The selected trail is drawn on top.
    */
-  #drawTrails(ctx: CanvasRenderingContext2D, scene: MapScene, at: ReturnType<typeof screenProjector>) {
+  #drawTrails(
+    ctx: CanvasRenderingContext2D,
+    scene: MapScene,
+    at: ReturnType<typeof screenProjector>,
+    /** Only the segments to fixes newer than these (per device), when given. */
+    since?: Map<string, number>,
+  ): Map<string, number> {
     const steps: Path2D[] = [];
     const selected: Path2D[] = [];
     const { width, height } = this.#view;
     const pad = 4;
+    const drawn = new Map<string, number>();
     for (const [id, trail] of scene.trails) {
       const paths = id === scene.selected ? selected : steps;
       let previous = -1;
-      const first = trail[0];
-      if (!first) continue;
+      const last = trail[trail.length - 1];
+      if (!last) continue;
+      drawn.set(id, last.at);
+      let start = 1;
+      if (since) {
+        const after = since.get(id) ?? Number.NEGATIVE_INFINITY;
+        if (last.at <= after) continue;
+        start = Math.max(1, trail.length - 1);
+        while (start > 1 && (trail[start - 1] as TrailPoint).at > after) start--;
+      }
+      const first = trail[start - 1] as TrailPoint;
       let ax = at.x(first.longitude);
       let ay = at.y(first.latitude);
-      for (let i = 1; i < trail.length; i++) {
+      for (let i = start; i < trail.length; i++) {
         const to = trail[i] as TrailPoint;
         const bx = at.x(to.longitude);
         const by = at.y(to.latitude);
@@ -494,6 +550,7 @@ export class MapView {
       });
     }
     ctx.lineCap = 'butt';
+    return drawn;
   }
 
   #drawTrack(ctx: CanvasRenderingContext2D, track: NonNullable<MapScene['track']>) {
