@@ -75,6 +75,8 @@ const TRAIL_LAYER_MS = 2000;
 const LABEL_CELL = { width: 90, height: 26 };
 /** Room around a label's text in its canvas, for the halo. */
 const LABEL_PAD = 4;
+/** Label canvases kept for reuse. */
+const LABEL_CACHE = 1200;
 
 export class MapView {
   #canvas: HTMLCanvasElement;
@@ -606,10 +608,19 @@ export class MapView {
     const font = `${weight} ${px}px system-ui, sans-serif`;
     const key = `${ratio}|${font}|${colour}|${text}`;
     let sprite = this.#labels.get(key);
-    if (!sprite) {
-      // Bounded: a few thousand distinct texts at most (names and alert texts); start over beyond that.
-      if (this.#labels.size >= 4000) this.#labels.clear();
-      sprite = document.createElement('canvas');
+    if (sprite) {
+      // Most recently used last: the first entry is the one to reuse when the cache is full.
+      this.#labels.delete(key);
+      this.#labels.set(key, sprite);
+    } else {
+      // Bounded: at most LABEL_CACHE canvases (a frame draws a few hundred labels); the least recently used one
+      // is drawn over for the new text.
+      const oldest = this.#labels.size >= LABEL_CACHE ? this.#labels.keys().next().value : undefined;
+      if (oldest !== undefined) {
+        sprite = this.#labels.get(oldest);
+        this.#labels.delete(oldest);
+      }
+      sprite ??= document.createElement('canvas');
       const c = sprite.getContext('2d');
       if (!c) return;
       c.font = font;
