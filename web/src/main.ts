@@ -63,6 +63,8 @@ let frame = 0;
 let waiting: ReturnType<typeof setTimeout> | undefined;
 let lastRender = 0;
 let lastFollow = 0;
+/** The track whose line `data-track` holds. */
+let shownTrack: Track | undefined;
 /**
  * Live data redraws the map at most every 0.1 ms per device (10 times a second at 1,000 devices, every frame at
  * a few): each device moves every 2 s, and at 1,000 devices drawing every frame kept the main thread busy and
@@ -118,11 +120,17 @@ function render() {
     now,
   });
   // What the canvas shows, readable without pixels (browser tests, assistive checks).
-  canvas.dataset['markers'] = String(devices.size);
-  canvas.dataset['center'] = `${map.view.center.latitude},${map.view.center.longitude}`;
-  if (history) canvas.dataset['track'] = JSON.stringify(trackLine(history.track));
-  else delete canvas.dataset['track'];
-  if (history?.head) canvas.dataset['head'] = `${history.head.latitude},${history.head.longitude}`;
+  // Written only when they change: an attribute write costs a style recalculation even when unchanged.
+  setData(canvas, 'markers', String(devices.size));
+  setData(canvas, 'center', `${map.view.center.latitude},${map.view.center.longitude}`);
+  if (history) {
+    if (shownTrack !== history.track) canvas.dataset['track'] = JSON.stringify(trackLine(history.track));
+    shownTrack = history.track;
+  } else {
+    delete canvas.dataset['track'];
+    shownTrack = undefined;
+  }
+  if (history?.head) setData(canvas, 'head', `${history.head.latitude},${history.head.longitude}`);
   else delete canvas.dataset['head'];
   if (listsDirty && now - lastLists < 250) {
     // The lists' turn comes later; the map has just been drawn.
@@ -203,21 +211,65 @@ function shortAlert(a: Alert): string {
 // ---- device list ----
 const list = byId('device-list');
 const filter = byId<HTMLInputElement>('device-filter');
-const rows = new Map<string, { li: HTMLLIElement; glyph: HTMLElement; sub: HTMLElement; button: HTMLButtonElement }>();
+const rows = new Map<string, Row>();
 const byName = new Intl.Collator(undefined, { numeric: true }).compare;
 filter.addEventListener('input', () => invalidate());
 /** Devices are only ever added: sort again only when one was. */
 let sortedIds: string[] = [];
 
-/** Updates the rows in place, writing only what changed (1,000 rows, 4 times a second). */
+/**
+ * Rows whose text is kept up to date: those in (or near) the list's scrolled view. At 1,000 devices a row's time
+ * changes every 2 s; rewriting the text of rows nobody can see cost style and layout work several times a
+ * second (bench:web). A row is brought up to date when it scrolls into view; its data attributes (position,
+ * time, severity) are kept current for every row.
+ */
+const shownRows = new Set<string>();
+const rowObserver = new IntersectionObserver(
+  (entries) => {
+    let byDevice: Map<string, Alert[]> | undefined;
+    for (const entry of entries) {
+      const id = (entry.target as HTMLElement).dataset['device'] as string;
+      if (!entry.isIntersecting) {
+        shownRows.delete(id);
+        continue;
+      }
+      shownRows.add(id);
+      byDevice ??= alertsByDevice(alerts);
+      const row = rows.get(id);
+      const d = devices.get(id);
+      if (row && d) updateRowText(row, id, d, byDevice.get(id) ?? []);
+    }
+  },
+  { root: list, rootMargin: '120px 0px' },
+);
+
+type Row = { li: HTMLLIElement; glyph: HTMLElement; sub: HTMLElement; button: HTMLButtonElement };
+
+function updateRowText(row: Row, id: string, d: DeviceLatest, own: Alert[]) {
+  const severity = severityOf(own);
+  setText(row.glyph, GLYPH[severity]);
+  if (row.glyph.className !== `glyph ${severity}`) row.glyph.className = `glyph ${severity}`;
+  setText(row.sub, own.length > 0 ? `${severityWord(severity)}: ${own.map(shortAlert).join(', ')}` : time(d.event_ts));
+  const subClass = own.length > 0 ? 'alerting' : 'sub';
+  if (row.sub.className !== subClass) row.sub.className = subClass;
+  const pressed = String(id === selected);
+  if (row.button.getAttribute('aria-pressed') !== pressed) row.button.setAttribute('aria-pressed', pressed);
+}
+
+/** Updates the rows in place, writing only what changed, the text only of rows in view (1,000 rows, 4 times a second). */
+let shownFilter = '';
+let shownSelected: string | undefined;
 function renderDeviceList(byDevice: Map<string, Alert[]>) {
   if (sortedIds.length !== devices.size) sortedIds = [...devices.keys()].sort(byName);
   const ids = sortedIds;
   setText(byId('device-count'), String(ids.length));
   byId('no-devices').hidden = ids.length > 0;
   const wanted = filter.value.trim().toLowerCase();
+  const refilter = wanted !== shownFilter;
+  shownFilter = wanted;
   ids.forEach((id, index) => {
     let row = rows.get(id);
+    const d = devices.get(id) as DeviceLatest;
     if (!row) {
       const glyph = el('span', { className: 'glyph', attrs: { 'aria-hidden': 'true' } });
       const sub = el('span', { className: 'sub' });
@@ -233,27 +285,22 @@ function renderDeviceList(byDevice: Map<string, Alert[]>) {
       const next = ids[index + 1];
       const before = next === undefined ? undefined : rows.get(next)?.li;
       list.insertBefore(li, before && before.parentElement === list ? before : null);
+      li.hidden = wanted !== '' && !id.toLowerCase().includes(wanted);
+      updateRowText(row, id, d, byDevice.get(id) ?? []);
+      rowObserver.observe(li);
     }
-    const d = devices.get(id) as DeviceLatest;
     const own = byDevice.get(id) ?? [];
-    const severity = severityOf(own);
-    setText(row.glyph, GLYPH[severity]);
-    if (row.glyph.className !== `glyph ${severity}`) row.glyph.className = `glyph ${severity}`;
-    setText(
-      row.sub,
-      own.length > 0 ? `${severityWord(severity)}: ${own.map(shortAlert).join(', ')}` : time(d.event_ts),
-    );
-    const subClass = own.length > 0 ? 'alerting' : 'sub';
-    if (row.sub.className !== subClass) row.sub.className = subClass;
-    const pressed = String(id === selected);
-    if (row.button.getAttribute('aria-pressed') !== pressed) row.button.setAttribute('aria-pressed', pressed);
+    if (shownRows.has(id) || id === selected || id === shownSelected) updateRowText(row, id, d, own);
     setData(row.li, 'latitude', String(d.latitude));
     setData(row.li, 'longitude', String(d.longitude));
     setData(row.li, 'eventTs', String(d.event_ts));
-    setData(row.li, 'severity', severity);
-    const hidden = wanted !== '' && !id.toLowerCase().includes(wanted);
-    if (row.li.hidden !== hidden) row.li.hidden = hidden;
+    setData(row.li, 'severity', severityOf(own));
+    if (refilter) {
+      const hidden = wanted !== '' && !id.toLowerCase().includes(wanted);
+      if (row.li.hidden !== hidden) row.li.hidden = hidden;
+    }
   });
+  shownSelected = selected;
   historyView.setDevices(ids);
 }
 

@@ -19,6 +19,7 @@ import {
   panBy,
   ring,
   ringSteps,
+  screenProjector,
   tileUrl,
   toScreen,
   type View,
@@ -68,8 +69,14 @@ export interface MapViewOptions {
 const HIT_RADIUS = 16;
 /** Opacity steps of the trails (one stroke each). */
 const TRAIL_STEPS = 16;
+/** How often the trails' layer is drawn again at most (live data; pan, zoom and selection redraw it at once). */
+const TRAIL_LAYER_MS = 2000;
 /** Screen cells of the label grid: at most one label per cell. */
 const LABEL_CELL = { width: 90, height: 26 };
+/** Room around a label's text in its canvas, for the halo. */
+const LABEL_PAD = 4;
+/** Label canvases kept for reuse. */
+const LABEL_CACHE = 1200;
 
 export class MapView {
   #canvas: HTMLCanvasElement;
@@ -82,6 +89,17 @@ export class MapView {
   /** Until the user pans or zooms, the view follows the devices (`follow`). */
   #userMoved = false;
   #fitAll: () => Bounds;
+  #background: HTMLCanvasElement | undefined;
+  #backgroundKey = '';
+  /** Counts loaded tiles: a new one redraws the background. */
+  #tilesLoaded = 0;
+  /** Labels drawn once each (text, font and colour), copied onto the map. */
+  #labels = new Map<string, HTMLCanvasElement>();
+  #trailLayer: HTMLCanvasElement | undefined;
+  #trailKey = '';
+  #trailAt = 0;
+  /** The newest fix of each trail in the layer. */
+  #trailDrawn = new Map<string, number>();
 
   constructor(canvas: HTMLCanvasElement, options: MapViewOptions, initial: Bounds) {
     this.#canvas = canvas;
@@ -232,34 +250,107 @@ export class MapView {
   #draw() {
     const ctx = this.#canvas.getContext('2d');
     const scene = this.#scene;
-    if (!ctx || !scene) return;
+    // A canvas of no size (a hidden map) cannot be copied from.
+    if (!ctx || !scene || this.#canvas.width === 0 || this.#canvas.height === 0) return;
     const ratio = window.devicePixelRatio || 1;
     const { width, height } = this.#view;
+    // The background (tiles, graticule, geofence, rings) changes only with the view: drawn once into its own
+    // canvas and copied each frame (bench:web: it was redrawn 10 times a second at 1,000 devices).
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.drawImage(this.#backgroundFor(scene, ratio), 0, 0);
+    ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+    const at = screenProjector(this.#view);
+    if (scene.track) this.#drawTrack(ctx, scene.track);
+    this.#drawTrailLayer(ctx, scene, at, ratio);
+    // Only what is in view, batched by class: one path per colour and shape (ok, warning, critical, their marks),
+    // filled and stroked once each, then the selected device on top (alerting ones above the rest, as before).
+    const margin = 24;
+    const visible: { d: MapDevice; x: number; y: number }[] = [];
+    const shapes = { ok: new Path2D(), warning: new Path2D(), critical: new Path2D() };
+    const marks = new Path2D();
+    let chosen: { d: MapDevice; x: number; y: number } | undefined;
+    for (const d of scene.devices) {
+      const x = at.x(d.longitude);
+      const y = at.y(d.latitude);
+      if (x < -margin || y < -margin || x > width + margin || y > height + margin) continue;
+      const placed = { d, x, y };
+      visible.push(placed);
+      if (d.id === scene.selected) chosen = placed;
+      else addMarker(shapes[d.severity], marks, d.severity, x, y, 8);
+    }
+    ctx.lineWidth = 2;
+    ctx.lineJoin = 'round';
+    ctx.strokeStyle = '#ffffff';
+    for (const severity of ['ok', 'warning', 'critical'] as const) {
+      ctx.fillStyle = COLOURS[severity];
+      ctx.fill(shapes[severity]);
+      ctx.stroke(shapes[severity]);
+    }
+    ctx.fillStyle = '#000000';
+    ctx.fill(marks);
+    if (chosen) {
+      const shape = new Path2D();
+      const mark = new Path2D();
+      addMarker(shape, mark, chosen.d.severity, chosen.x, chosen.y, 10);
+      ctx.strokeStyle = COLOURS.text;
+      ctx.beginPath();
+      ctx.arc(chosen.x, chosen.y, 17, 0, Math.PI * 2);
+      ctx.stroke();
+      ctx.strokeStyle = '#ffffff';
+      ctx.fillStyle = COLOURS[chosen.d.severity];
+      ctx.fill(shape);
+      ctx.stroke(shape);
+      ctx.fillStyle = '#000000';
+      ctx.fill(mark);
+    }
+    // Labels after every marker, selected then critical then warning first, each only where no other label is
+    // yet: at 1,000 devices a label per marker is an unreadable pile. Each text is drawn once into a small canvas
+    // and copied (canvas text with a halo was the largest part of a frame).
+    visible.sort((a, b) => rank(b.d, scene.selected) - rank(a.d, scene.selected));
+    const taken = new Set<number>();
+    for (const { d, x, y } of visible) {
+      const selected = d.id === scene.selected;
+      if (x < -LABEL_CELL.width || y < -LABEL_CELL.height || x > width || y > height) continue;
+      const cell = Math.floor(x / LABEL_CELL.width) * 4096 + Math.floor(y / LABEL_CELL.height);
+      if (!selected && taken.has(cell)) continue;
+      taken.add(cell);
+      this.#drawLabel(ctx, d, x, y, selected, ratio);
+    }
+  }
+
+  /** The background canvas for the current view, redrawn only when the view, the geofence or a tile changed. */
+  #backgroundFor(scene: MapScene, ratio: number): HTMLCanvasElement {
+    const { center, zoom, width, height } = this.#view;
+    const g = scene.geofence;
+    const key = [
+      center.latitude,
+      center.longitude,
+      zoom,
+      width,
+      height,
+      ratio,
+      g ? `${g.minLatitude},${g.maxLatitude},${g.minLongitude},${g.maxLongitude}` : '',
+      scene.reference.latitude,
+      scene.reference.longitude,
+      this.#options.tileUrl ?? '',
+      this.#tilesLoaded,
+    ].join('|');
+    if (this.#background && this.#backgroundKey === key) return this.#background;
+    const canvas = this.#background ?? document.createElement('canvas');
+    this.#background = canvas;
+    this.#backgroundKey = key;
+    canvas.width = this.#canvas.width;
+    canvas.height = this.#canvas.height;
+    const ctx = canvas.getContext('2d');
+    if (!ctx) return canvas;
     ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
     ctx.fillStyle = COLOURS.background;
     ctx.fillRect(0, 0, width, height);
     if (this.#options.tileUrl) this.#drawTiles(ctx, this.#options.tileUrl);
     this.#drawGraticule(ctx);
-    if (scene.geofence) this.#drawGeofence(ctx, scene.geofence);
+    if (g) this.#drawGeofence(ctx, g);
     this.#drawRings(ctx, scene.reference);
-    if (scene.track) this.#drawTrack(ctx, scene.track);
-    this.#drawTrails(ctx, scene);
-    // Selected and alerting devices last, so they are on top.
-    const order = [...scene.devices].sort((a, b) => rank(a, scene.selected) - rank(b, scene.selected));
-    for (const d of order) this.#drawMarker(ctx, d, d.id === scene.selected);
-    // Labels after every marker, from the top of the order down, each only where no other label is yet: at
-    // 1,000 devices a label per marker is an unreadable pile and most of the frame's cost (bench:web).
-    const taken = new Set<string>();
-    for (let i = order.length - 1; i >= 0; i--) {
-      const d = order[i] as MapDevice;
-      const selected = d.id === scene.selected;
-      const { x, y } = toScreen(this.#view, d);
-      if (x < -LABEL_CELL.width || y < -LABEL_CELL.height || x > width || y > height) continue;
-      const cell = `${Math.floor(x / LABEL_CELL.width)},${Math.floor(y / LABEL_CELL.height)}`;
-      if (!selected && taken.has(cell)) continue;
-      taken.add(cell);
-      this.#drawLabel(ctx, d, x, y, selected);
-    }
+    return canvas;
   }
 
   #drawTiles(ctx: CanvasRenderingContext2D, template: string) {
@@ -268,7 +359,10 @@ export class MapView {
       let image = this.#tiles.get(url);
       if (!image) {
         image = new Image();
-        image.onload = () => this.invalidate();
+        image.onload = () => {
+          this.#tilesLoaded++;
+          this.invalidate();
+        };
         image.src = url;
         this.#tiles.set(url, image);
         // Bounded cache: forget the oldest tiles.
@@ -353,32 +447,102 @@ export class MapView {
   }
 
   /**
-   * Every trail segment, batched by opacity: one path and one stroke per opacity step (16 steps), instead of one
-   * per segment (60 per device, 60,000 strokes a frame at 1,000 devices). The selected trail is drawn on top.
+   * The trails: every segment is drawn into a layer of its own at most every `TRAIL_LAYER_MS` (and when the view
+   * or the selection changes), copied each frame; segments to fixes that arrived since are drawn on top at once.
+   * A segment's opacity changes by under 2 % in that time (it fades over 2 minutes), while rasterising 60,000
+   * segments was the largest part of the main thread's work at 1,000 devices (CPU profile: ~75 ms each time).
    */
-  #drawTrails(ctx: CanvasRenderingContext2D, scene: MapScene) {
+  #drawTrailLayer(
+    ctx: CanvasRenderingContext2D,
+    scene: MapScene,
+    at: ReturnType<typeof screenProjector>,
+    ratio: number,
+  ) {
+    const { center, zoom, width, height } = this.#view;
+    const key = `${center.latitude}|${center.longitude}|${zoom}|${width}|${height}|${ratio}|${scene.selected ?? ''}`;
+    let layer = this.#trailLayer;
+    if (!layer || this.#trailKey !== key || Math.abs(scene.now - this.#trailAt) >= TRAIL_LAYER_MS) {
+      layer ??= document.createElement('canvas');
+      this.#trailLayer = layer;
+      this.#trailKey = key;
+      this.#trailAt = scene.now;
+      layer.width = this.#canvas.width;
+      layer.height = this.#canvas.height;
+      const c = layer.getContext('2d');
+      if (!c) return;
+      c.setTransform(ratio, 0, 0, ratio, 0, 0);
+      this.#trailDrawn = this.#drawTrails(c, scene, at);
+    }
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.drawImage(layer, 0, 0);
+    ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+    this.#drawTrails(ctx, scene, at, this.#trailDrawn);
+  }
+
+  /**
+   * Every trail segment, batched by opacity: one path and one stroke per opacity step (16 steps), instead of one
+   * per segment (60 per device, 60,000 strokes a frame at 1,000 devices). Consecutive segments of the same step
+   * form one polyline; segments wholly outside the view are left out. The selected trail is drawn on top.
+   */
+  #drawTrails(
+    ctx: CanvasRenderingContext2D,
+    scene: MapScene,
+    at: ReturnType<typeof screenProjector>,
+    /** Only the segments to fixes newer than these (per device), when given. */
+    since?: Map<string, number>,
+  ): Map<string, number> {
     const steps: Path2D[] = [];
     const selected: Path2D[] = [];
+    const { width, height } = this.#view;
+    const pad = 4;
+    const drawn = new Map<string, number>();
     for (const [id, trail] of scene.trails) {
       const paths = id === scene.selected ? selected : steps;
-      for (let i = 1; i < trail.length; i++) {
-        const from = trail[i - 1] as TrailPoint;
+      let previous = -1;
+      const last = trail[trail.length - 1];
+      if (!last) continue;
+      drawn.set(id, last.at);
+      let start = 1;
+      if (since) {
+        const after = since.get(id) ?? Number.NEGATIVE_INFINITY;
+        if (last.at <= after) continue;
+        start = Math.max(1, trail.length - 1);
+        while (start > 1 && (trail[start - 1] as TrailPoint).at > after) start--;
+      }
+      const first = trail[start - 1] as TrailPoint;
+      let ax = at.x(first.longitude);
+      let ay = at.y(first.latitude);
+      for (let i = start; i < trail.length; i++) {
         const to = trail[i] as TrailPoint;
+        const bx = at.x(to.longitude);
+        const by = at.y(to.latitude);
         const alpha = trailOpacity(scene.now - to.at, DEFAULT_TRAIL.maxAgeMs) * 0.8;
-        if (alpha <= 0.02) continue;
-        const step = Math.max(1, Math.round(alpha * TRAIL_STEPS));
-        let path = paths[step];
-        if (!path) {
-          path = new Path2D();
-          paths[step] = path;
+        const outside =
+          (ax < -pad && bx < -pad) ||
+          (ay < -pad && by < -pad) ||
+          (ax > width + pad && bx > width + pad) ||
+          (ay > height + pad && by > height + pad);
+        if (alpha <= 0.02 || outside) {
+          previous = -1;
+        } else {
+          const step = Math.max(1, Math.round(alpha * TRAIL_STEPS));
+          let path = paths[step];
+          if (!path) {
+            path = new Path2D();
+            paths[step] = path;
+          }
+          if (step !== previous) path.moveTo(ax, ay);
+          path.lineTo(bx, by);
+          previous = step;
         }
-        const a = toScreen(this.#view, from);
-        const b = toScreen(this.#view, to);
-        path.moveTo(a.x, a.y);
-        path.lineTo(b.x, b.y);
+        ax = bx;
+        ay = by;
       }
     }
-    ctx.lineCap = 'round';
+    // Butt ends and bevel joins: at 2–3 px they look the same as round ones and are much cheaper to rasterise
+    // (tens of thousands of short segments).
+    ctx.lineCap = 'butt';
+    ctx.lineJoin = 'bevel';
     for (const [paths, width] of [
       [steps, 2],
       [selected, 3],
@@ -389,6 +553,7 @@ export class MapView {
         ctx.stroke(path);
       });
     }
+    return drawn;
   }
 
   #drawTrack(ctx: CanvasRenderingContext2D, track: NonNullable<MapScene['track']>) {
@@ -419,77 +584,94 @@ export class MapView {
     }
   }
 
-  #drawMarker(ctx: CanvasRenderingContext2D, d: MapDevice, selected: boolean) {
-    const { x, y } = toScreen(this.#view, d);
-    const size = selected ? 10 : 8;
-    if (selected) {
-      ctx.strokeStyle = COLOURS.text;
-      ctx.lineWidth = 2;
-      ctx.beginPath();
-      ctx.arc(x, y, size + 7, 0, Math.PI * 2);
-      ctx.stroke();
-    }
-    ctx.lineWidth = 2;
-    ctx.strokeStyle = '#ffffff';
-    ctx.fillStyle = COLOURS[d.severity];
-    ctx.beginPath();
-    if (d.severity === 'ok') {
-      ctx.arc(x, y, size, 0, Math.PI * 2);
-    } else {
-      // A triangle for an alert, a larger one for a critical alert: the shape says it without colour.
-      const s = d.severity === 'critical' ? size + 5 : size + 3;
-      ctx.moveTo(x, y - s);
-      ctx.lineTo(x + s, y + s * 0.75);
-      ctx.lineTo(x - s, y + s * 0.75);
-      ctx.closePath();
-    }
-    ctx.fill();
-    ctx.stroke();
-    if (d.severity !== 'ok') {
-      ctx.fillStyle = '#000000';
-      ctx.font = '700 10px system-ui, sans-serif';
-      ctx.textAlign = 'center';
-      ctx.fillText(severityMark(d.severity), x, y + 5);
-      ctx.textAlign = 'start';
+  /** The device's name and, when it has alerts, their short text, beside its marker. */
+  #drawLabel(ctx: CanvasRenderingContext2D, d: MapDevice, x: number, y: number, selected: boolean, ratio: number) {
+    const left = x + (selected ? 10 : 8) + 7;
+    this.#haloText(ctx, d.id, left, y + (d.alert ? 0 : 4), selected ? 700 : 600, 12, COLOURS.text, ratio);
+    if (d.alert) {
+      const text = `${severityMark(d.severity)} ${d.alert}`;
+      this.#haloText(ctx, text, left, y + 13, 600, 11, d.severity === 'critical' ? '#9a3a00' : '#6b4a00', ratio);
     }
   }
 
-  /** The device's name and, when it has alerts, their short text, beside its marker. */
-  #drawLabel(ctx: CanvasRenderingContext2D, d: MapDevice, x: number, y: number, selected: boolean) {
-    const left = x + (selected ? 10 : 8) + 7;
-    haloText(
-      ctx,
-      d.id,
-      left,
-      y + (d.alert ? 0 : 4),
-      `${selected ? 700 : 600} 12px system-ui, sans-serif`,
-      COLOURS.text,
-    );
-    if (d.alert) {
-      const text = `${severityMark(d.severity)} ${d.alert}`;
-      haloText(
-        ctx,
-        text,
-        left,
-        y + 13,
-        '600 11px system-ui, sans-serif',
-        d.severity === 'critical' ? '#9a3a00' : '#6b4a00',
-      );
+  /** Text with a white halo, its baseline starting at (x, y): drawn once into a small canvas, then copied. */
+  #haloText(
+    ctx: CanvasRenderingContext2D,
+    text: string,
+    x: number,
+    y: number,
+    weight: number,
+    px: number,
+    colour: string,
+    ratio: number,
+  ) {
+    const font = `${weight} ${px}px system-ui, sans-serif`;
+    const key = `${ratio}|${font}|${colour}|${text}`;
+    let sprite = this.#labels.get(key);
+    if (sprite) {
+      // Most recently used last: the first entry is the one to reuse when the cache is full.
+      this.#labels.delete(key);
+      this.#labels.set(key, sprite);
+    } else {
+      // Bounded: at most LABEL_CACHE canvases (a frame draws a few hundred labels); the least recently used one
+      // is drawn over for the new text.
+      const oldest = this.#labels.size >= LABEL_CACHE ? this.#labels.keys().next().value : undefined;
+      if (oldest !== undefined) {
+        sprite = this.#labels.get(oldest);
+        this.#labels.delete(oldest);
+      }
+      sprite ??= document.createElement('canvas');
+      const c = sprite.getContext('2d');
+      if (!c) return;
+      c.font = font;
+      const width = Math.ceil(c.measureText(text).width) + 2 * LABEL_PAD;
+      sprite.width = Math.ceil(width * ratio);
+      sprite.height = Math.ceil((px * 1.5 + 2 * LABEL_PAD) * ratio);
+      c.setTransform(ratio, 0, 0, ratio, 0, 0);
+      c.font = font;
+      c.lineWidth = 4;
+      c.lineJoin = 'round';
+      c.strokeStyle = 'rgba(255, 255, 255, 0.92)';
+      c.strokeText(text, LABEL_PAD, LABEL_PAD + px);
+      c.fillStyle = colour;
+      c.fillText(text, LABEL_PAD, LABEL_PAD + px);
+      this.#labels.set(key, sprite);
     }
+    // Whole device pixels: a copy between pixels would blur the text.
+    const left = Math.round((x - LABEL_PAD) * ratio) / ratio;
+    const top = Math.round((y - LABEL_PAD - px) * ratio) / ratio;
+    ctx.drawImage(sprite, left, top, sprite.width / ratio, sprite.height / ratio);
+  }
+}
+
+/**
+ * A marker added to its class's path: a circle, a triangle for an alert, a larger one for a critical alert (the
+ * shape says it without colour), and for an alert its `!` or `!!` as bars and dots in the marks' path.
+ */
+function addMarker(shape: Path2D, marks: Path2D, severity: Severity, x: number, y: number, size: number) {
+  if (severity === 'ok') {
+    shape.moveTo(x + size, y);
+    shape.arc(x, y, size, 0, Math.PI * 2);
+    return;
+  }
+  const s = severity === 'critical' ? size + 5 : size + 3;
+  shape.moveTo(x, y - s);
+  shape.lineTo(x + s, y + s * 0.75);
+  shape.lineTo(x - s, y + s * 0.75);
+  shape.closePath();
+  const bang = (cx: number) => {
+    marks.rect(cx - 1, y - 4, 2, 6);
+    marks.rect(cx - 1, y + 3.5, 2, 2);
+  };
+  if (severity === 'critical') {
+    bang(x - 2.5);
+    bang(x + 2.5);
+  } else {
+    bang(x);
   }
 }
 
 function rank(d: MapDevice, selected: string | undefined): number {
   if (d.id === selected) return 3;
   return d.severity === 'critical' ? 2 : d.severity === 'warning' ? 1 : 0;
-}
-
-function haloText(ctx: CanvasRenderingContext2D, text: string, x: number, y: number, font: string, colour: string) {
-  ctx.font = font;
-  ctx.lineWidth = 4;
-  ctx.lineJoin = 'round';
-  ctx.strokeStyle = 'rgba(255, 255, 255, 0.92)';
-  ctx.strokeText(text, x, y);
-  ctx.fillStyle = colour;
-  ctx.fillText(text, x, y);
 }

@@ -6,6 +6,7 @@ import {
   graticuleStep,
   project,
   ringSteps,
+  screenProjector,
   TILE_SIZE,
   toScreen,
   unproject,
@@ -21,6 +22,15 @@ describe('Web Mercator', () => {
     const p = unproject(project({ latitude: 9.5, longitude: 106.25 }, 11), 11);
     expect(p.latitude).toBeCloseTo(9.5, 9);
     expect(p.longitude).toBeCloseTo(106.25, 9);
+  });
+
+  it('projects to the screen the same way point by point (screenProjector)', () => {
+    const at = screenProjector(view);
+    for (const p of [view.center, { latitude: 8.2, longitude: 106.4 }, { latitude: 9.9, longitude: 107.7 }]) {
+      const s = toScreen(view, p);
+      expect(at.x(p.longitude)).toBeCloseTo(s.x, 6);
+      expect(at.y(p.latitude)).toBeCloseTo(s.y, 6);
+    }
   });
 
   it('draws the view centre in the middle of the canvas, north up and east right', () => {

@@ -60,6 +60,24 @@ export function toScreen(view: View, position: LatLon): Point {
   return { x: p.x - c.x + view.width / 2, y: p.y - c.y + view.height / 2 };
 }
 
+/**
+ * Screen x of a longitude and y of a latitude in `view`, with the centre projected once: for drawing thousands
+ * of points a frame without an object (and the centre's logarithm) per point. Same results as `toScreen`.
+ */
+export function screenProjector(view: View): { x: (longitude: number) => number; y: (latitude: number) => number } {
+  const size = TILE_SIZE * 2 ** view.zoom;
+  const c = project(view.center, view.zoom);
+  const offsetX = view.width / 2 - c.x;
+  const offsetY = view.height / 2 - c.y;
+  return {
+    x: (longitude) => ((longitude + 180) / 360) * size + offsetX,
+    y: (latitude) => {
+      const lat = (clamp(latitude, -MAX_LATITUDE, MAX_LATITUDE) * Math.PI) / 180;
+      return ((1 - Math.log(Math.tan(lat) + 1 / Math.cos(lat)) / Math.PI) / 2) * size + offsetY;
+    },
+  };
+}
+
 export function fromScreen(view: View, { x, y }: Point): LatLon {
   const c = project(view.center, view.zoom);
   return unproject({ x: c.x + x - view.width / 2, y: c.y + y - view.height / 2 }, view.zoom);
