@@ -373,16 +373,43 @@ describe('bounded state', () => {
         // sees the silences of devices idle by the restored times at once, where the uninterrupted timer sees them
         // when it gets there: the same records, at most earlier.)
         for (const d of [u, b]) d.advanceTime(now + DEFAULT_ALERT_RULES.inactiveAfterMs);
-        // Per device (the order of the topic's key, and of every reader): a revived device may come later in one
-        // timer pass than it did before, as a restored one may.
-        const byDevice = (alerts: AlertRecord[]) => {
+        // Per alert (what every reader keeps: the sink's guard, the active list and the feed go by alert id and
+        // revision): the same records in the same order. Across the alerts of one device the order may differ: a
+        // restore sees a silence when it restores, where this uninterrupted detector (with no timer between the
+        // steps) sees it only at the end; the component's timer, running after every step, would see it then too.
+        const byAlert = (alerts: AlertRecord[]) => {
           const out = new Map<string, AlertRecord[]>();
-          for (const a of alerts) out.set(a.device_id, [...(out.get(a.device_id) ?? []), a]);
+          for (const a of alerts) out.set(a.alert_id, [...(out.get(a.alert_id) ?? []), a]);
           return out;
         };
-        expect(byDevice(bounded)).toEqual(byDevice(reference));
+        expect(byAlert(bounded)).toEqual(byAlert(reference));
       }),
-      { numRuns: 400 },
+      {
+        numRuns: 400,
+        // Found by this property: a device idle by the restored times, forgotten before its silence was seen
+        // (its next fix then opened nothing); and the same silence seen, at restore, before a sensor episode.
+        examples: [
+          [
+            [
+              { device: 'c', kind: 'fix', gap: 0, outside: false, restart: 0 },
+              { device: 'a', kind: 'fix', gap: 11_114, outside: false, restart: 0 },
+              { device: 'a', kind: 'fix', gap: 22_342, outside: false, restart: 0 },
+              { device: 'a', kind: 'fix', gap: 1793, outside: false, restart: 0 },
+              { device: 'a', kind: 'fix', gap: 24_751, outside: false, restart: 0 },
+              { device: 'c', kind: 'fix', gap: 0, outside: false, restart: 0 },
+            ],
+          ],
+          [
+            [
+              { device: 'b', kind: 'fix', gap: 0, outside: false, restart: 0 },
+              { device: 'a', kind: 'fix', gap: 8384, outside: false, restart: 0 },
+              { device: 'a', kind: 'fix', gap: 17_109, outside: false, restart: 0 },
+              { device: 'a', kind: 'fix', gap: 34_507, outside: false, restart: 0 },
+              { device: 'b', kind: 'status', gap: 0, outside: true, restart: 0 },
+            ],
+          ],
+        ],
+      },
     );
   });
 });
